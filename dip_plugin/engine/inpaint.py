@@ -1,0 +1,196 @@
+"""Inpainting: fill the masked pixels of an image with Deep Image Prior."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .classical import smooth_fill
+from .device import select_device
+from .fit import Problem, fit
+from .holdout import square_patches
+from .pixels import Pixels, check_image_and_mask, to_pixels
+from .presets import Settings, get_preset
+from .progress import ProgressCallback, Reporter, StopCallback
+from .regions import Crop, plan_crops
+from .resample import from_tensor, resize, resize_mask, to_tensor
+
+__all__ = ["inpaint"]
+
+
+@dataclass
+class _CropJob:
+    """One crop's fit: tensors at fit resolution and the smooth fill to fall back on."""
+
+    crop: Crop
+    hole: np.ndarray  # (h, w) bool at image resolution, the hole pixels this crop writes
+    target: torch.Tensor
+    known: torch.Tensor
+    holdout: torch.Tensor | None
+    smooth: torch.Tensor
+
+    def paste(self, canvas: np.ndarray, fill: torch.Tensor) -> None:
+        """Write ``fill`` (fit resolution) into the hole pixels of ``canvas`` (image resolution)."""
+        up = from_tensor(resize(fill, (self.crop.height, self.crop.width)))
+        region = canvas[self.crop.slices]
+        region[self.hole] = np.clip(up[self.hole], 0.0, 1.0)
+
+
+def _check_iterations(iterations: int | None) -> None:
+    if iterations is None:
+        return
+    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)):
+        raise TypeError(f"iterations must be an int or None, got {type(iterations).__name__}")
+    if iterations < 0:
+        raise ValueError(f"iterations must be ≥ 0 (0 = the preset's default), got {iterations}")
+
+
+def _plan(mask: np.ndarray, settings: Settings) -> list[Crop]:
+    if settings.crop:
+        return plan_crops(
+            mask,
+            context=settings.context,
+            min_context=settings.min_context,
+            max_pixels=settings.max_fit_pixels,
+            multiple=settings.net.multiple,
+        )
+    h, w = mask.shape
+    return [Crop(0, h, 0, w, min(1.0, (settings.max_fit_pixels / (h * w)) ** 0.5))]
+
+
+def _owned_holes(mask: np.ndarray, crops: list[Crop]) -> list[np.ndarray]:
+    """For each crop, the hole pixels it writes: each hole pixel goes to the first crop whose
+    interior (away from the crop's border) holds it, else to the first crop that holds it."""
+    taken = np.zeros_like(mask)
+    owned = []
+    for crop in crops:
+        region = mask[crop.slices] & ~taken[crop.slices]
+        owned.append(region)
+        taken[crop.slices] |= region
+    return owned
+
+
+def _prepare(pixels: Pixels, mask: np.ndarray, crop: Crop, hole: np.ndarray, settings: Settings,
+             seed: int) -> _CropJob:
+    size = crop.fit_size(settings.net.multiple)
+    color = to_tensor(pixels.color[crop.slices])
+    valid = to_tensor(pixels.visible()[crop.slices] & ~mask[crop.slices])
+    valid_f = valid.float()
+    small_valid = resize(valid_f, size)
+    target = resize(color * valid_f, size) / small_valid.clamp_min(1e-6)
+    known = resize_mask(valid, size, any_=False)
+    small_hole = resize_mask(to_tensor(mask[crop.slices]), size, any_=True)
+    target = torch.where(known, target, torch.zeros_like(target))
+    holdout = None
+    if settings.guard or settings.early_stop:
+        holdout = square_patches(small_hole, known, seed=seed)
+        if not bool(holdout.any()):
+            holdout = None
+    fit_known = known if holdout is None else known & ~holdout
+    smooth = smooth_fill(target, fit_known)
+    return _CropJob(crop, hole, target, known, holdout, smooth)
+
+
+def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
+    """Blend the DIP output with the smooth fill by the weight that best predicts the held-out
+    pixels: 1 where the net is better, 0 where the smooth fill is, in between where mixing helps."""
+    if job.holdout is None:
+        return dip
+    sel = job.holdout.expand_as(dip)
+    d = (dip - job.smooth)[sel]
+    r = (job.target - job.smooth)[sel]
+    denom = float((d * d).sum())
+    alpha = 1.0 if denom <= 1e-12 else float(np.clip(float((d * r).sum()) / denom, 0.0, 1.0))
+    return alpha * dip + (1.0 - alpha) * job.smooth
+
+
+def inpaint(
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    preset: str | Settings = "balanced",
+    iterations: int | None = None,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    on_progress: ProgressCallback | None = None,
+    should_stop: StopCallback | None = None,
+) -> np.ndarray:
+    """Fill the pixels of ``image`` where ``mask`` is True, with Deep Image Prior.
+
+    A randomly initialised encoder–decoder is fitted to the known pixels around each hole; its
+    structure fills the hole with content that continues the surroundings (Ulyanov, Vedaldi and
+    Lempitsky, "Deep Image Prior", CVPR 2018, doi:10.1109/CVPR.2018.00984).
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) ndarray, C in {3, 4} (also 1 or 2), uint8, uint16 or float32.
+        A last channel of 4 (or 2) is alpha: passed through untouched.
+    mask : (H, W) bool ndarray, True = hole.
+    preset : ``"fast"``, ``"balanced"``, ``"quality"`` or ``"paper"`` (or a ``Settings``).
+    iterations : most steps per fitted crop; ``None`` or 0 uses the preset's.  Early stopping
+        may end the fit sooner (not with ``"paper"``).
+    seed : seeds the net, its input and held-out pixels; equal seeds give equal CPU results.
+    device : ``"auto"`` (CUDA > MPS > CPU), ``"cpu"``, ``"cuda"`` or ``"mps"``.
+    on_progress : called every few steps with a :class:`~dip_plugin.engine.progress.Progress`
+        whose ``preview`` is the current result.
+    should_stop : polled every step; when it returns True the best result so far is returned.
+
+    Returns
+    -------
+    ndarray with the shape and dtype of ``image``; pixels outside ``mask`` equal the input's.
+
+    Example
+    -------
+    >>> img = np.zeros((32, 32, 3), np.uint8); img[:, 16:] = 200
+    >>> hole = np.zeros((32, 32), bool); hole[12:20, 12:20] = True
+    >>> out = inpaint(img, hole, preset="fast", iterations=5, device="cpu")
+    >>> out.shape, out.dtype, bool((out[~hole] == img[~hole]).all())
+    ((32, 32, 3), dtype('uint8'), True)
+    """
+    check_image_and_mask(image, mask)
+    _check_iterations(iterations)
+    settings = get_preset(preset).with_iterations(iterations)
+    dev = select_device(device)
+    if not mask.any():
+        return image.copy()
+    pixels = to_pixels(image, known=~mask)
+    if not (pixels.visible() & ~mask).any():
+        raise ValueError("the mask covers every visible pixel: there is nothing to fill the hole from")
+
+    crops = _plan(mask, settings)
+    holes = _owned_holes(mask, crops)
+    jobs = [_prepare(pixels, mask, c, h, settings, seed + i) for i, (c, h) in enumerate(zip(crops, holes, strict=True))]
+    canvas = pixels.color.copy()
+    for job in jobs:
+        job.paste(canvas, job.smooth)
+
+    reporter = Reporter(on_progress, should_stop, total=settings.iterations * len(jobs),
+                        every=settings.report_every)
+    reporter.report(0, float("nan"), lambda: pixels.to_image(canvas), force=True)
+    done_steps = 0
+    for i, job in enumerate(jobs):
+        if reporter.stop_requested():
+            break
+        problem = Problem(job.target, (job.known if job.holdout is None else job.known & ~job.holdout).float(),
+                          out_size=tuple(job.target.shape[-2:]), holdout=job.holdout)
+        state = None
+        for state in fit(problem, settings, seed=seed + i, device=dev):
+            stop = reporter.stop_requested()
+            step = done_steps + (settings.iterations if state.done else state.step)
+
+            def preview(state=state, job=job) -> np.ndarray:
+                job.paste(canvas, state.output.cpu())
+                return pixels.to_image(canvas)
+
+            reporter.report(step, state.loss, preview, force=state.done or stop)
+            if stop:
+                break
+        done_steps += settings.iterations
+        if state is not None:
+            job.paste(canvas, _guarded(job, state.best.cpu()) if settings.guard else state.best.cpu())
+    result = pixels.to_image(canvas)
+    # Outside the hole the result is the input, bit for bit.
+    result[~mask] = image[~mask]
+    return result

@@ -1,0 +1,100 @@
+"""Fit settings and the named presets (``fast``, ``balanced``, ``quality``, ``paper``).
+
+The numbers come from the benchmark in ``benchmarks/inpaint.py`` (see ``docs/benchmarks.md``);
+``paper`` reproduces the inpainting configuration of Ulyanov et al. (2018) for comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .nets import NetSpec
+
+__all__ = ["PRESETS", "Settings", "get_preset"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides a fit.
+
+    iterations : most optimisation steps per crop (early stopping may end sooner).
+    lr : Adam learning rate.
+    reg_noise_std : std of the Gaussian perturbation added to the input each step (paper: 1/30).
+    input_scale : the fixed input is ``U(0, input_scale)`` noise (paper: 0.1).
+    ema : weight of the running average of outputs (paper: 0.99); 0 disables averaging.
+    early_stop : stop when the held-out pixels' error has not improved for ``patience`` steps.
+    guard : blend with a smooth fill where that predicts the held-out pixels better.
+    crop : fit crops around the holes instead of the whole image.
+    max_fit_pixels : a crop larger than this is fitted at a reduced scale.
+    """
+
+    net: NetSpec = field(default_factory=NetSpec)
+    iterations: int = 1000
+    lr: float = 0.01
+    reg_noise_std: float = 1.0 / 30.0
+    input_scale: float = 0.1
+    ema: float = 0.99
+    early_stop: bool = True
+    min_iterations: int = 100
+    patience: int = 200
+    check_every: int = 10
+    guard: bool = True
+    crop: bool = True
+    context: float = 0.75
+    min_context: int = 24
+    max_fit_pixels: int = 384 * 384
+    report_every: int = 10
+
+    def with_iterations(self, iterations: int | None) -> Settings:
+        """A copy with a fixed iteration count (``None`` or 0 keeps the preset's)."""
+        if not iterations:
+            return self
+        return replace(self, iterations=int(iterations), min_iterations=min(self.min_iterations, int(iterations)))
+
+
+PRESETS: dict[str, Settings] = {
+    "fast": Settings(
+        net=NetSpec(input_depth=8, down=(16, 32, 64, 64, 64), up=(16, 32, 64, 64, 64), skip=(4, 4, 4, 4, 4)),
+        iterations=400,
+        lr=0.02,
+        patience=120,
+        max_fit_pixels=256 * 256,
+    ),
+    "balanced": Settings(
+        net=NetSpec(input_depth=16, down=(32, 64, 64, 128, 128), up=(32, 64, 64, 128, 128), skip=(4, 4, 4, 4, 4)),
+        iterations=1200,
+        lr=0.01,
+        patience=250,
+    ),
+    "quality": Settings(
+        net=NetSpec(input_depth=32, down=(64, 128, 128, 128, 128), up=(64, 128, 128, 128, 128), skip=(4, 4, 4, 4, 4)),
+        iterations=3000,
+        lr=0.01,
+        patience=500,
+        max_fit_pixels=512 * 512,
+    ),
+    # Ulyanov et al. (2018), text inpainting: skip net, 5 levels x 128 channels, 128 skip
+    # channels, nearest upsampling, z ~ U(0, 0.1) with 32 channels, reg_noise_std 0.03,
+    # Adam lr 0.01, 6001 iterations on the whole image; the last iterate is the result.
+    "paper": Settings(
+        net=NetSpec(input_depth=32, down=(128,) * 5, up=(128,) * 5, skip=(128,) * 5, upsample="nearest"),
+        iterations=6001,
+        lr=0.01,
+        reg_noise_std=0.03,
+        ema=0.0,
+        early_stop=False,
+        guard=False,
+        crop=False,
+        max_fit_pixels=10**9,
+    ),
+}
+
+
+def get_preset(name: str | Settings) -> Settings:
+    """Look up a preset by name (a :class:`Settings` passes through)."""
+    if isinstance(name, Settings):
+        return name
+    try:
+        return PRESETS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
