@@ -11,7 +11,7 @@ Example
 >>> img.shape, img.dtype
 ((64, 64, 3), dtype('float32'))
 >>> m = hole_mask("object", 64, seed=1)
->>> 0.01 < m.mean() < 0.3
+>>> bool(0.01 < m.mean() < 0.3)
 True
 """
 
@@ -105,7 +105,8 @@ def _foliage(rng: np.random.Generator, size: int) -> np.ndarray:
         green = np.clip(np.array([0.2, 0.45, 0.15]) * rng.uniform(0.5, 1.6) + rng.normal(0, 0.04, 3), 0, 1)
         ang = rng.uniform(0, math.pi)
         pts = [
-            (x + r * math.cos(ang + t) * (1.0 if k % 2 == 0 else 0.45), y + r * math.sin(ang + t) * (1.0 if k % 2 == 0 else 0.45))
+            (x + r * math.cos(ang + t) * (1.0 if k % 2 == 0 else 0.45),
+             y + r * math.sin(ang + t) * (1.0 if k % 2 == 0 else 0.45))
             for k, t in enumerate(np.linspace(0, 2 * math.pi, 9)[:-1])
         ]
         draw.polygon(pts, fill=tuple(int(255 * c) for c in green))

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
 from .nets import build_net
 from .presets import Settings
 
-__all__ = ["FitState", "Problem", "fit", "make_input"]
+__all__ = ["Fit", "FitState", "Problem", "fit", "make_input"]
 
 
 @dataclass
@@ -45,13 +45,6 @@ class Problem:
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         return x if self.degrade is None else self.degrade(x)
 
-    def holdout_error(self, x: torch.Tensor) -> float:
-        """Mean squared error of ``x`` on the held-out pixels."""
-        assert self.holdout is not None
-        diff = (self.apply(x) - self.target) ** 2
-        count = self.holdout.sum() * self.target.shape[1]
-        return float((diff * self.holdout).sum() / count.clamp_min(1))
-
 
 @dataclass
 class FitState:
@@ -75,74 +68,114 @@ def make_input(settings: Settings, shape: tuple[int, int, int, int], generator: 
     return z.to(device)
 
 
+class Fit:
+    """A fit of a fresh net to ``problem`` that can be advanced, paused and resumed.
+
+    ``output`` is the running average of outputs (or the last output when ``settings.ema`` is 0);
+    ``best`` is the average that did best on the held-out pixels (the current one when there are
+    none).  Each call to :meth:`steps` continues where the previous one stopped.
+    """
+
+    def __init__(self, problem: Problem, settings: Settings, *, seed: int = 0,
+                 device: torch.device | None = None) -> None:
+        self.problem = problem
+        self.settings = settings
+        self.device = device or torch.device("cpu")
+        torch.manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed)
+        channels = problem.target.shape[1]
+        extra = 0 if problem.guide is None else problem.guide.shape[1]
+        net_spec = settings.net
+        if extra:
+            net_spec = replace(net_spec, input_depth=net_spec.input_depth + extra)
+        self.net = build_net(net_spec, channels).to(self.device)
+        self.z = make_input(settings, settings.net.input_shape(*problem.out_size), gen, self.device)
+        self.guide = None if problem.guide is None else problem.guide.to(self.device)
+        self.noise_gen = torch.Generator(device=self.device).manual_seed(seed + 1)
+        self.target = problem.target.to(self.device)
+        self.weight = problem.weight.to(self.device)
+        self.holdout = None if problem.holdout is None else problem.holdout.to(self.device)
+        self.norm = (self.weight.sum() * channels).clamp_min(1)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=settings.lr)
+        self.autocast = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
+        self.step = 0
+        self.elapsed = 0.0
+        self.output: torch.Tensor | None = None
+        self.best: torch.Tensor | None = None
+        self.best_error: float | None = None
+        self.best_step = 0
+
+    def _holdout_error(self, x: torch.Tensor) -> float:
+        diff = (self.problem.apply(x) - self.target) ** 2
+        count = self.holdout.sum() * self.target.shape[1]
+        return float((diff * self.holdout).sum() / count.clamp_min(1))
+
+    def _one_step(self) -> float:
+        s = self.settings
+        inp = self.z
+        if s.reg_noise_std > 0:
+            inp = self.z + torch.randn(self.z.shape, generator=self.noise_gen, device=self.device) * s.reg_noise_std
+        if self.guide is not None:
+            inp = torch.cat([inp, self.guide], dim=1)
+        self.opt.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            out = self.net(inp)
+        out = out.float()
+        loss = (((self.problem.apply(out) - self.target) ** 2) * self.weight).sum() / self.norm
+        loss.backward()
+        self.opt.step()
+        with torch.no_grad():
+            out = out.detach()
+            if s.ema > 0 and self.output is not None:
+                self.output.mul_(s.ema).add_(out, alpha=1 - s.ema)
+            else:
+                self.output = out.clone()
+        return float(loss.detach())
+
+    def steps(self, count: int | None = None) -> Iterator[FitState]:
+        """Advance up to ``count`` steps (default ``settings.iterations``), yielding after each.
+
+        Ends early when the held-out error has not improved for ``settings.patience`` steps
+        (counted from the start of this call); the last state has ``done=True``.
+        """
+        s = self.settings
+        total = s.iterations if count is None else count
+        first = self.step
+        last_improved = self.step
+        start = time.perf_counter() - self.elapsed
+        for i in range(1, total + 1):
+            loss = self._one_step()
+            self.step += 1
+            done = i == total
+            if self.holdout is not None and (self.step % s.check_every == 0 or done):
+                with torch.no_grad():
+                    err = self._holdout_error(self.output)
+                if self.best_error is None or err < self.best_error * 0.999:
+                    self.best_error, self.best, self.best_step = err, self.output.clone(), self.step
+                    last_improved = self.step
+                elif (s.early_stop and self.step - first >= s.min_iterations
+                      and self.step - last_improved >= s.patience):
+                    done = True
+            self.elapsed = time.perf_counter() - start
+            yield FitState(
+                step=i,
+                total=total,
+                loss=loss,
+                elapsed=self.elapsed,
+                output=self.output,
+                best=self.output if self.best is None else self.best,
+                best_step=self.step if self.best is None else self.best_step,
+                best_error=self.best_error,
+                done=done,
+            )
+            if done:
+                return
+
+
 def fit(problem: Problem, settings: Settings, *, seed: int = 0, device: torch.device | None = None,
         steps: int | None = None) -> Iterator[FitState]:
     """Fit a fresh net to ``problem``; yield a :class:`FitState` after every step.
 
-    The state's ``output`` is the running average of outputs (or the last output when
-    ``settings.ema`` is 0); ``best`` is the average that did best on the held-out pixels (the
-    current one when there are none).  Iteration ends after ``steps`` (default
-    ``settings.iterations``) or when early stopping decides the held-out error stopped improving;
-    the last state has ``done=True``.
+    Shorthand for ``Fit(problem, settings, seed=seed, device=device).steps(steps)``.
     """
-    device = device or torch.device("cpu")
-    total = settings.iterations if steps is None else steps
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    channels = problem.target.shape[1]
-    net = build_net(settings.net, channels).to(device)
-    z = make_input(settings, settings.net.input_shape(*problem.out_size), gen, device)
-    noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
-    if problem.guide is not None:
-        guide = problem.guide.to(device)
-    target = problem.target.to(device)
-    weight = problem.weight.to(device)
-    norm = (weight.sum() * channels).clamp_min(1)
-    opt = torch.optim.Adam(net.parameters(), lr=settings.lr)
-    autocast = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    start = time.perf_counter()
-    avg: torch.Tensor | None = None
-    best: torch.Tensor | None = None
-    best_error: float | None = None
-    best_step = 0
-    for step in range(1, total + 1):
-        inp = z
-        if settings.reg_noise_std > 0:
-            inp = z + torch.randn(z.shape, generator=noise_gen, device=device) * settings.reg_noise_std
-        if problem.guide is not None:
-            inp = torch.cat([inp, guide], dim=1)
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-            out = net(inp)
-        out = out.float()
-        loss = (((problem.apply(out) - target) ** 2) * weight).sum() / norm
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            out = out.detach()
-            if settings.ema > 0 and avg is not None:
-                avg.mul_(settings.ema).add_(out, alpha=1 - settings.ema)
-            else:
-                avg = out.clone()
-        done = step == total
-        if problem.holdout is not None and (step % settings.check_every == 0 or done):
-            with torch.no_grad():
-                err = problem.holdout_error(avg)
-            if best_error is None or err < best_error * 0.999:
-                best_error, best, best_step = err, avg.clone(), step
-            elif (settings.early_stop and step >= settings.min_iterations
-                  and step - best_step >= settings.patience):
-                done = True
-        yield FitState(
-            step=step,
-            total=total,
-            loss=float(loss.detach()),
-            elapsed=time.perf_counter() - start,
-            output=avg,
-            best=avg if best is None else best,
-            best_step=step if best is None else best_step,
-            best_error=best_error,
-            done=done,
-        )
-        if done:
-            return
+    return Fit(problem, settings, seed=seed, device=device).steps(steps)

@@ -9,7 +9,7 @@ import torch
 
 from .classical import smooth_fill
 from .device import select_device
-from .fit import Problem, fit
+from .fit import Fit, Problem
 from .holdout import square_patches
 from .pixels import Pixels, check_image_and_mask, to_pixels
 from .presets import Settings, get_preset
@@ -17,7 +17,7 @@ from .progress import ProgressCallback, Reporter, StopCallback
 from .regions import Crop, plan_crops
 from .resample import from_tensor, resize, resize_mask, to_tensor
 
-__all__ = ["inpaint"]
+__all__ = ["InpaintSession", "inpaint"]
 
 
 @dataclass
@@ -30,6 +30,11 @@ class _CropJob:
     known: torch.Tensor
     holdout: torch.Tensor | None
     smooth: torch.Tensor
+    fit: Fit | None = None
+
+    def problem(self) -> Problem:
+        weight = self.known if self.holdout is None else self.known & ~self.holdout
+        return Problem(self.target, weight.float(), out_size=tuple(self.target.shape[-2:]), holdout=self.holdout)
 
     def paste(self, canvas: np.ndarray, fill: torch.Tensor) -> None:
         """Write ``fill`` (fit resolution) into the hole pixels of ``canvas`` (image resolution)."""
@@ -106,6 +111,92 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     return alpha * dip + (1.0 - alpha) * job.smooth
 
 
+class InpaintSession:
+    """A resumable inpainting: :meth:`run` fits, and a later :meth:`run` continues the same fit.
+
+    The Qt app uses it for "run more"; :func:`inpaint` is a single ``run``.
+
+    Example
+    -------
+    >>> img = np.zeros((32, 32, 3), np.uint8); img[:, 16:] = 200
+    >>> hole = np.zeros((32, 32), bool); hole[12:20, 12:20] = True
+    >>> session = InpaintSession(img, hole, preset="fast", device="cpu")
+    >>> first = session.run(3)
+    >>> more = session.run(3)  # continues from step 3
+    >>> session.steps_done
+    6
+    """
+
+    def __init__(self, image: np.ndarray, mask: np.ndarray, *, preset: str | Settings = "balanced",
+                 seed: int = 0, device: str | torch.device = "auto") -> None:
+        check_image_and_mask(image, mask)
+        self.settings = get_preset(preset)
+        self.seed = int(seed)
+        self.device = select_device(device)
+        self.image = image.copy()
+        self.mask = mask.copy()
+        self.steps_done = 0
+        self.pixels = to_pixels(image, known=~mask)
+        self.canvas = self.pixels.color.copy()
+        self.jobs: list[_CropJob] = []
+        if not mask.any():
+            return
+        if not (self.pixels.visible() & ~mask).any():
+            raise ValueError("the mask covers every visible pixel: there is nothing to fill the hole from")
+        crops = _plan(mask, self.settings)
+        holes = _owned_holes(mask, crops)
+        self.jobs = [
+            _prepare(self.pixels, mask, c, h, self.settings, self.seed + i)
+            for i, (c, h) in enumerate(zip(crops, holes, strict=True))
+        ]
+        for job in self.jobs:
+            job.paste(self.canvas, job.smooth)
+
+    def result(self) -> np.ndarray:
+        """The current result, shaped and typed like the input; outside the mask, the input."""
+        out = self.pixels.to_image(self.canvas)
+        out[~self.mask] = self.image[~self.mask]
+        return out
+
+    def run(self, iterations: int | None = None, *, on_progress: ProgressCallback | None = None,
+            should_stop: StopCallback | None = None) -> np.ndarray:
+        """Fit up to ``iterations`` more steps per crop (``None``/0: the preset's) and return the result."""
+        _check_iterations(iterations)
+        if not self.jobs:
+            return self.image.copy()
+        settings = self.settings.with_iterations(iterations)
+        per_job = settings.iterations
+        reporter = Reporter(on_progress, should_stop, total=per_job * len(self.jobs), every=settings.report_every)
+        reporter.report(0, float("nan"), self.result, force=True)
+        for i, job in enumerate(self.jobs):
+            if reporter.stop_requested():
+                break
+            if job.fit is None:
+                job.fit = Fit(job.problem(), settings, seed=self.seed + i, device=self.device)
+            else:
+                job.fit.settings = settings
+            state = None
+            stopped = False
+            for state in job.fit.steps(per_job):
+                stopped = reporter.stop_requested()
+                step = i * per_job + (per_job if state.done else state.step)
+
+                def preview(state=state, job=job) -> np.ndarray:
+                    job.paste(self.canvas, state.output.cpu())
+                    return self.result()
+
+                reporter.report(step, state.loss, preview, force=state.done or stopped)
+                if stopped:
+                    break
+            if state is not None:
+                self.steps_done += state.step
+                best = state.best.cpu()
+                job.paste(self.canvas, _guarded(job, best) if settings.guard else best)
+            if stopped:
+                break
+        return self.result()
+
+
 def inpaint(
     image: np.ndarray,
     mask: np.ndarray,
@@ -149,48 +240,6 @@ def inpaint(
     >>> out.shape, out.dtype, bool((out[~hole] == img[~hole]).all())
     ((32, 32, 3), dtype('uint8'), True)
     """
-    check_image_and_mask(image, mask)
     _check_iterations(iterations)
-    settings = get_preset(preset).with_iterations(iterations)
-    dev = select_device(device)
-    if not mask.any():
-        return image.copy()
-    pixels = to_pixels(image, known=~mask)
-    if not (pixels.visible() & ~mask).any():
-        raise ValueError("the mask covers every visible pixel: there is nothing to fill the hole from")
-
-    crops = _plan(mask, settings)
-    holes = _owned_holes(mask, crops)
-    jobs = [_prepare(pixels, mask, c, h, settings, seed + i) for i, (c, h) in enumerate(zip(crops, holes, strict=True))]
-    canvas = pixels.color.copy()
-    for job in jobs:
-        job.paste(canvas, job.smooth)
-
-    reporter = Reporter(on_progress, should_stop, total=settings.iterations * len(jobs),
-                        every=settings.report_every)
-    reporter.report(0, float("nan"), lambda: pixels.to_image(canvas), force=True)
-    done_steps = 0
-    for i, job in enumerate(jobs):
-        if reporter.stop_requested():
-            break
-        problem = Problem(job.target, (job.known if job.holdout is None else job.known & ~job.holdout).float(),
-                          out_size=tuple(job.target.shape[-2:]), holdout=job.holdout)
-        state = None
-        for state in fit(problem, settings, seed=seed + i, device=dev):
-            stop = reporter.stop_requested()
-            step = done_steps + (settings.iterations if state.done else state.step)
-
-            def preview(state=state, job=job) -> np.ndarray:
-                job.paste(canvas, state.output.cpu())
-                return pixels.to_image(canvas)
-
-            reporter.report(step, state.loss, preview, force=state.done or stop)
-            if stop:
-                break
-        done_steps += settings.iterations
-        if state is not None:
-            job.paste(canvas, _guarded(job, state.best.cpu()) if settings.guard else state.best.cpu())
-    result = pixels.to_image(canvas)
-    # Outside the hole the result is the input, bit for bit.
-    result[~mask] = image[~mask]
-    return result
+    session = InpaintSession(image, mask, preset=preset, seed=seed, device=device)
+    return session.run(iterations, on_progress=on_progress, should_stop=should_stop)

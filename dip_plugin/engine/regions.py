@@ -40,9 +40,10 @@ class Crop:
         return slice(self.y0, self.y1), slice(self.x0, self.x1)
 
     def fit_size(self, multiple: int) -> tuple[int, int]:
-        """Height and width of the fit: scaled, rounded up to a multiple of ``multiple``."""
-        h = max(multiple, math.ceil(self.height * self.scale / multiple) * multiple)
-        w = max(multiple, math.ceil(self.width * self.scale / multiple) * multiple)
+        """Height and width of the fit: scaled, rounded up to a multiple of ``multiple``, and at
+        least twice ``multiple`` so the net's coarsest level is larger than one pixel."""
+        h = max(2 * multiple, math.ceil(self.height * self.scale / multiple) * multiple)
+        w = max(2 * multiple, math.ceil(self.width * self.scale / multiple) * multiple)
         return h, w
 
 
@@ -97,7 +98,8 @@ def hole_boxes(mask: np.ndarray, merge_distance: int = 0) -> list[tuple[int, int
         sub = mask[y0 * cell : (y1 + 1) * cell, x0 * cell : (x1 + 1) * cell]
         rows = np.flatnonzero(sub.any(axis=1))
         cols = np.flatnonzero(sub.any(axis=0))
-        out.append((int(y0 * cell + rows[0]), int(y0 * cell + rows[-1] + 1), int(x0 * cell + cols[0]), int(x0 * cell + cols[-1] + 1)))
+        y, x = y0 * cell, x0 * cell
+        out.append((int(y + rows[0]), int(y + rows[-1] + 1), int(x + cols[0]), int(x + cols[-1] + 1)))
     return sorted(out)
 
 
