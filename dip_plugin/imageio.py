@@ -59,6 +59,7 @@ import sys
 import tempfile
 import threading
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -73,6 +74,7 @@ __all__ = [
     "ImageIOError",
     "LoadedImage",
     "apply_orientation",
+    "atomic_write",
     "load_image",
     "load_mask",
     "mask_from_alpha",
@@ -702,6 +704,28 @@ def save_image(path: str | os.PathLike[str], pixels: np.ndarray, *, like: Loaded
     path = Path(path)
     fmt = output_format(path)
     write = _writer(fmt, pixels, dict(like.info) if like is not None else {})
+    with atomic_write(path) as fp:
+        write(fp)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open ``path`` for writing so that it appears complete or not at all.
+
+    Yields a binary file object on a temporary file in the same folder; on leaving the block the
+    temporary file is renamed over ``path``; on any exception (Ctrl-C included) it is removed and
+    ``path`` is left as it was.  ``OSError`` becomes :class:`ImageIOError`.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> with atomic_write(p) as fp:
+    ...     _ = fp.write(b"done")
+    >>> p.read_bytes()
+    b'done'
+    """
+    path = Path(path)
     folder = path.parent
     if not folder.is_dir():
         raise ImageIOError(f"cannot write {path}: the folder {folder} does not exist; create it first")
@@ -714,7 +738,7 @@ def save_image(path: str | os.PathLike[str], pixels: np.ndarray, *, like: Loaded
         raise ImageIOError(f"cannot write {path}: {exc.strerror or _reason(exc)}") from None
     try:
         with os.fdopen(fd, "wb") as fp:
-            write(fp)
+            yield fp
             fp.flush()
             os.fsync(fp.fileno())
         os.chmod(tmp, mode)

@@ -1,0 +1,357 @@
+"""What every restoration subcommand shares: options, path checks, progress, saving and error mapping.
+
+A subcommand (``dip denoise``, ``dip super-resolve``, ...) is a module ``cmd_<name>.py`` with a few lines::
+
+    from . import _common as common
+
+    def register(subparsers):
+        p = subparsers.add_parser("denoise", help="remove noise", description="...")
+        p.add_argument("image", help="the photo to restore")
+        common.add_common_options(p)  # -o/--output, --preset, --iterations, --seed, --device, --quiet, ...
+        p.set_defaults(func=run)
+
+    def run(args) -> int:
+        common.check_options(args)                       # preset, iterations, --gif / --save-progress paths
+        output = common.check_output(args.output, args.image)  # folder exists, known extension, not an input
+        image = common.read_image(args.image)            # ImageIOError -> CliError
+        from dip_plugin import denoise                   # torch is imported only now
+        result = common.run_engine(denoise, image.pixels, args=args, label=args.image)
+        common.write_image(output, result, like=image)
+        return 0
+
+:func:`run_engine` passes ``preset``, ``iterations``, ``seed`` and ``device`` from ``args``, shows a tqdm
+progress bar on stderr (unless ``--quiet``), saves progress frames / an animated GIF when asked, and turns
+the engine's ``ValueError``/``TypeError`` into :class:`~dip_plugin.cli.CliError`.  Ctrl-C raises
+``KeyboardInterrupt`` out of it, which ``dip`` turns into exit status 130; since the output is written only
+after the fit, and atomically, nothing is left behind (progress frames already written stay).
+
+Nothing here imports torch at import time, so ``dip --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..imageio import ImageIOError, LoadedImage, atomic_write, load_image, load_mask, output_format, save_image
+from . import CliError
+
+__all__ = [
+    "DEVICES",
+    "PRESET_NAMES",
+    "ProgressSink",
+    "add_common_options",
+    "check_options",
+    "check_output",
+    "describe_failures",
+    "engine_options",
+    "read_image",
+    "read_mask",
+    "run_engine",
+    "same_file",
+    "write_image",
+]
+
+# Shown in --help without importing the engine; check_options validates against the engine's PRESETS.
+PRESET_NAMES = ("fast", "balanced", "quality", "paper")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+GIF_MAX_SIDE = 480  # animated GIF frames are downscaled to this longest side
+GIF_MAX_FRAMES = 200  # beyond this, every other frame is dropped
+
+
+def add_common_options(parser: argparse.ArgumentParser, *, output_help: str | None = None) -> None:
+    """Add the options every restoration command takes.
+
+    ``-o/--output`` (required), ``--preset``, ``--iterations``, ``--seed``, ``--device``, ``--quiet``,
+    ``--save-progress DIR``, ``--gif FILE``.
+
+    Example
+    -------
+    >>> p = argparse.ArgumentParser(prog="dip demo")
+    >>> add_common_options(p)
+    >>> a = p.parse_args(["-o", "out.png", "--preset", "fast"])
+    >>> a.output, a.preset, a.iterations, a.seed, a.device, a.quiet
+    ('out.png', 'fast', None, 0, 'auto', False)
+    """
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT",
+        help=output_help or "where to write the result; the format follows the extension "
+        "(.png, .jpg, .tif, .webp, .bmp)",
+    )
+    group = parser.add_argument_group("fit options")
+    group.add_argument(
+        "--preset", default="balanced", metavar="NAME",
+        help=f"speed/quality trade-off: {', '.join(PRESET_NAMES)} (default: balanced)",
+    )
+    group.add_argument(
+        "--iterations", type=int, default=None, metavar="N",
+        help="most optimisation steps per fitted region (default: the preset's; 0 = the preset's)",
+    )
+    group.add_argument("--seed", type=int, default=0, metavar="N",
+                       help="random seed; the same seed gives the same result on the CPU (default: 0)")
+    group.add_argument("--device", default="auto", choices=DEVICES,
+                       help="where to compute: auto picks CUDA, then Apple MPS, then the CPU (default: auto)")
+    shown = parser.add_argument_group("output of the run")
+    shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages, only errors")
+    shown.add_argument("--save-progress", metavar="DIR", default=None,
+                       help="also save the intermediate results as PNG files in DIR (created if missing)")
+    shown.add_argument("--gif", metavar="FILE", default=None,
+                       help="also write an animated GIF of the fit to FILE (.gif)")
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Raise :class:`CliError` for a bad ``--preset``, ``--iterations``, ``--seed``, ``--gif`` or ``--save-progress``.
+
+    Imports the engine (torch) to know its presets.
+    """
+    from ..engine import PRESETS
+
+    if args.preset not in PRESETS:
+        raise CliError(f"unknown preset {args.preset!r} for --preset; choose one of {', '.join(PRESETS)}")
+    if args.iterations is not None and args.iterations < 0:
+        raise CliError(f"--iterations must be 0 or more (0 = the preset's default), got {args.iterations}")
+    if args.seed < 0:
+        raise CliError(f"--seed must be 0 or more, got {args.seed}")
+    if getattr(args, "gif", None):
+        gif = Path(args.gif)
+        if gif.suffix.lower() != ".gif":
+            raise CliError(f"--gif {gif}: the file name must end in .gif")
+        _check_folder(gif, "--gif")
+    if getattr(args, "save_progress", None):
+        folder = Path(args.save_progress)
+        if folder.exists() and not folder.is_dir():
+            raise CliError(f"--save-progress {folder}: this is a file, not a folder")
+        if not folder.exists() and not folder.parent.is_dir():
+            raise CliError(f"--save-progress {folder}: its parent folder {folder.parent} does not exist")
+
+
+def _check_folder(path: Path, what: str) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        raise CliError(f"{what} {path}: the folder {folder} does not exist; create it first")
+    if path.is_dir():
+        raise CliError(f"{what} {path} is a folder; give a file name")
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when ``a`` and ``b`` name the same file (also through links or ``..``)."""
+    a, b = Path(a), Path(b)
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def check_output(output: str | os.PathLike[str], *inputs: str | os.PathLike[str] | None,
+                 option: str = "-o/--output") -> Path:
+    """Check an output path before any work: known extension, existing folder, not one of ``inputs``.
+
+    Returns it as a :class:`~pathlib.Path`; raises :class:`CliError` otherwise.
+    """
+    path = Path(output)
+    try:
+        output_format(path)
+    except ImageIOError as exc:
+        raise CliError(f"{option}: {exc}") from None
+    _check_folder(path, option)
+    for source in inputs:
+        if source is not None and same_file(path, source):
+            raise CliError(f"{option} {path} is also an input; write the result to another file")
+    return path
+
+
+def read_image(path: str | os.PathLike[str]) -> LoadedImage:
+    """:func:`~dip_plugin.imageio.load_image`, with its errors as :class:`CliError`."""
+    try:
+        return load_image(path)
+    except ImageIOError as exc:
+        raise CliError(str(exc)) from None
+
+
+def read_mask(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarray:
+    """:func:`~dip_plugin.imageio.load_mask`, with its errors as :class:`CliError`."""
+    try:
+        return load_mask(path, shape)
+    except ImageIOError as exc:
+        raise CliError(str(exc)) from None
+
+
+def write_image(path: str | os.PathLike[str], pixels: np.ndarray, *, like: LoadedImage | None = None) -> None:
+    """:func:`~dip_plugin.imageio.save_image` (atomic), with its errors as :class:`CliError`."""
+    try:
+        save_image(path, pixels, like=like)
+    except ImageIOError as exc:
+        raise CliError(str(exc)) from None
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine keyword arguments the common options set.
+
+    Example
+    -------
+    >>> engine_options(argparse.Namespace(preset="fast", iterations=None, seed=3, device="cpu"))
+    {'preset': 'fast', 'iterations': None, 'seed': 3, 'device': 'cpu'}
+    """
+    return {"preset": args.preset, "iterations": args.iterations, "seed": args.seed, "device": args.device}
+
+
+class ProgressSink:
+    """The engine's ``on_progress`` for the command line: a tqdm bar on stderr, progress frames, a GIF.
+
+    Use as a context manager; call :meth:`finish` after a completed fit (it writes the GIF).  An
+    interrupted fit writes no GIF.
+
+    ``label`` names the run on the bar; ``frames_dir`` receives ``step_000010.png``, ... ; ``gif`` is the
+    animated GIF to write; ``quiet`` hides the bar.
+    """
+
+    def __init__(self, label: str, *, quiet: bool = False, frames_dir: str | os.PathLike[str] | None = None,
+                 gif: str | os.PathLike[str] | None = None) -> None:
+        self.label = label
+        self.quiet = quiet
+        self.frames_dir = Path(frames_dir) if frames_dir else None
+        self.gif = Path(gif) if gif else None
+        self._bar: Any = None
+        self._frames: list[Any] = []
+        self._gif_stride = 1
+        self._gif_calls = 0
+        self.last_step = 0
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> ProgressSink:
+        if self.frames_dir is not None:
+            try:
+                self.frames_dir.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise CliError(f"--save-progress {self.frames_dir}: cannot create it ({exc.strerror})") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __call__(self, p: Any) -> None:
+        self.last_step = p.step
+        if not self.quiet:
+            self._update_bar(p)
+        if self.frames_dir is not None:
+            write_image(self.frames_dir / f"step_{p.step:06d}.png", p.preview)
+        if self.gif is not None:
+            self._add_gif_frame(p.preview)
+
+    def _update_bar(self, p: Any) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=p.total, desc=self.label, unit="it", file=sys.stderr, dynamic_ncols=True,
+                             leave=True)
+        self._bar.total = p.total
+        self._bar.update(max(0, p.step - self._bar.n))
+        if p.loss == p.loss:  # not NaN (the first report comes before any step)
+            self._bar.set_postfix(loss=f"{p.loss:.4g}", refresh=False)
+
+    def _add_gif_frame(self, preview: np.ndarray) -> None:
+        self._gif_calls += 1
+        if (self._gif_calls - 1) % self._gif_stride:
+            return
+        self._frames.append(_gif_frame(preview))
+        if len(self._frames) > GIF_MAX_FRAMES:
+            self._frames = self._frames[::2]
+            self._gif_stride *= 2
+
+    def finish(self, result: np.ndarray | None = None) -> None:
+        """Mark the fit done: fill the bar and write the GIF (ending on ``result``)."""
+        if self._bar is not None:
+            self._bar.update(max(0, self._bar.total - self._bar.n))
+            self.close()
+        if self.gif is not None:
+            if result is not None:
+                self._frames.append(_gif_frame(result))
+            if self._frames:
+                _write_gif(self.gif, self._frames)
+
+
+def _gif_frame(pixels: np.ndarray) -> Any:
+    from PIL import Image
+
+    from ..imageio import _flatten_on_white, _to_uint8
+
+    a = _to_uint8(pixels)
+    if a.ndim == 3 and a.shape[-1] in (2, 4):
+        a = _flatten_on_white(a)
+    im = Image.fromarray(a).convert("RGB")
+    scale = GIF_MAX_SIDE / max(im.size)
+    if scale < 1:
+        im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.Resampling.LANCZOS)
+    return im
+
+
+def _write_gif(path: Path, frames: list[Any]) -> None:
+    durations = [100] * len(frames)
+    durations[-1] = 2000  # hold the result
+    try:
+        with atomic_write(path) as fp:
+            frames[0].save(fp, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    except ImageIOError as exc:
+        raise CliError(str(exc)) from None
+
+
+def run_engine(fn: Callable[..., np.ndarray], *inputs: Any, args: argparse.Namespace, label: str = "",
+               frames_dir: str | os.PathLike[str] | None = None, gif: str | os.PathLike[str] | None = None,
+               **kwargs: Any) -> np.ndarray:
+    """Call the engine function ``fn(*inputs, preset=..., iterations=..., seed=..., device=..., **kwargs)``.
+
+    Shows progress (see :class:`ProgressSink`; ``frames_dir`` and ``gif`` default to ``--save-progress``
+    and ``--gif``), and maps ``ValueError``/``TypeError`` from the engine, and running out of memory, to
+    :class:`CliError`.  ``KeyboardInterrupt`` passes through.
+    """
+    if frames_dir is None:
+        frames_dir = getattr(args, "save_progress", None)
+    if gif is None:
+        gif = getattr(args, "gif", None)
+    options = {**engine_options(args), **kwargs}
+    with ProgressSink(label, quiet=args.quiet, frames_dir=frames_dir, gif=gif) as sink:
+        try:
+            result = fn(*inputs, on_progress=sink, **options)
+        except (ValueError, TypeError) as exc:
+            sink.close()
+            raise CliError(_one_line(exc)) from None
+        except MemoryError:
+            sink.close()
+            raise CliError(_out_of_memory(args)) from None
+        except RuntimeError as exc:
+            sink.close()
+            if "out of memory" in str(exc).lower():
+                raise CliError(_out_of_memory(args)) from None
+            raise
+        sink.finish(result)
+    return result
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _out_of_memory(args: argparse.Namespace) -> str:
+    return (f"out of memory on device {args.device!r}; try --preset fast, a smaller image, or "
+            "--device cpu (which uses system memory)")
+
+
+def describe_failures(failures: Sequence[tuple[str, str]], total: int) -> str:
+    """A multi-line summary of a batch's failed files, for stderr."""
+    lines = [f"dip: {len(failures)} of {total} images failed:"]
+    lines += [f"  {name}: {reason}" for name, reason in failures]
+    return "\n".join(lines)
