@@ -30,7 +30,8 @@ TIFF    8/16-bit gray, RGB, RGBA;   16-bit gray+alpha becomes RGBA; float colour
         float gray
 JPEG    8-bit gray, RGB             alpha is flattened onto white; 16-bit/float become 8-bit
 WebP    8-bit RGB, RGBA (lossless)  gray becomes RGB; 16-bit/float become 8-bit
-BMP     8-bit gray, RGB, RGBA       gray+alpha becomes RGBA; 16-bit/float become 8-bit
+BMP     8-bit gray, RGB, RGBA       gray+alpha becomes RGBA (32-bit BMP with an alpha mask); 16-bit/float
+                                    become 8-bit
 ======  ==========================  ====================================================================
 
 Images larger than :data:`DEFAULT_MAX_PIXELS` (150 megapixels) are refused with a clear message, which
@@ -540,8 +541,9 @@ def _writer(fmt: str, pixels: np.ndarray, info: dict[str, Any]):
         gray = a8 if channels == 1 else a8[..., 0]
         rgb = np.repeat(gray[..., None], 3, axis=-1)
         a8 = rgb if channels == 1 else np.concatenate([rgb, a8[..., 1:]], axis=-1)
-    elif fmt == "BMP" and channels == 2:
-        a8 = np.concatenate([np.repeat(a8[..., :1], 3, axis=-1), a8[..., 1:]], axis=-1)
+    elif fmt == "BMP" and channels in (2, 4):
+        rgba = a8 if channels == 4 else np.concatenate([np.repeat(a8[..., :1], 3, axis=-1), a8[..., 1:]], axis=-1)
+        return lambda fp: _write_bmp_rgba(fp, rgba, info)
     return _pillow_writer(Image.fromarray(a8), fmt, info)
 
 
@@ -670,6 +672,21 @@ def _write_tiff16(fp: BinaryIO, a: np.ndarray, info: dict[str, Any]) -> None:
         fp.write(s + (b"\x00" if len(s) & 1 else b""))
     fp.write(bytes(extra))
     fp.write(struct.pack("<H", len(ifd_entries)) + b"".join(ifd_entries) + struct.pack("<I", 0))
+
+
+def _write_bmp_rgba(fp: BinaryIO, a: np.ndarray, info: dict[str, Any]) -> None:
+    """Write a 32-bit BMP with an alpha channel (BITMAPV4HEADER); Pillow writes one without alpha."""
+    h, w, _ = a.shape
+    pixels = np.ascontiguousarray(a[::-1][..., [2, 1, 0, 3]]).tobytes()  # bottom-up rows of BGRA
+    ppm = [round(float(d) / 0.0254) for d in info.get("dpi", (96, 96))]
+    header = struct.pack(
+        "<IiiHHIIiiII4I4s36s3I",
+        108, w, h, 1, 32, 3, len(pixels), ppm[0], ppm[1], 0, 0,  # size, planes, bits, BI_BITFIELDS
+        0x00FF0000, 0x0000FF00, 0x000000FF, 0xFF000000, b"BGRs", b"", 0, 0, 0,  # masks, LCS_sRGB
+    )
+    offset = 14 + len(header)
+    fp.write(b"BM" + struct.pack("<IHHI", offset + len(pixels), 0, 0, offset) + header)
+    fp.write(pixels)
 
 
 def _umask() -> int:

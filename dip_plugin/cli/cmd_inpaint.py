@@ -68,17 +68,19 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--masks is for --batch; for one image use --mask MASK")
     if (args.mask is None) == (not args.mask_from_alpha):
         raise CliError("give exactly one of --mask MASK or --mask-from-alpha")
-    common.check_options(args)
     output = common.check_output(args.output, args.image, args.mask)
     if args.gif is not None and common.same_file(args.gif, args.output):
         raise CliError(f"--gif {args.gif} is the output file too; give another name")
     image = common.read_image(args.image)
     mask = _mask_for(image.pixels, args.mask, args.image)
+    common.check_options(args)  # imports the engine: after the quick checks of the files
 
     from .. import inpaint
 
     started = time.perf_counter()
     result = common.run_engine(inpaint, image.pixels, mask, args=args, label=Path(args.image).name)
+    if args.mask_from_alpha:
+        _make_opaque(result, mask)
     common.write_image(output, result, like=image)
     if not args.quiet:
         print(f"dip: wrote {output} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
@@ -97,6 +99,8 @@ def _mask_for(pixels: np.ndarray, mask_path: str | Path | None, image_path: str 
                            "give --mask MASK instead") from None
         if not mask.any():
             raise CliError(f"{image_path} has no fully transparent pixels: nothing to fill")
+        if mask.all():
+            raise CliError(f"{image_path} is fully transparent: there is nothing to fill the holes from")
         return mask
     mask = common.read_mask(mask_path, pixels.shape[:2])
     if not mask.any():
@@ -105,6 +109,12 @@ def _mask_for(pixels: np.ndarray, mask_path: str | Path | None, image_path: str 
         raise CliError(f"mask {mask_path} covers the whole image, so there is nothing to fill from; "
                        "holes should be white, kept pixels black")
     return mask
+
+
+def _make_opaque(result: np.ndarray, mask: np.ndarray) -> None:
+    """Filled holes that came from transparency become opaque (else the fill would stay invisible)."""
+    top = np.iinfo(result.dtype).max if np.issubdtype(result.dtype, np.integer) else 1.0
+    result[..., -1][mask] = top
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -175,6 +185,8 @@ def _run_batch(args: argparse.Namespace) -> int:
                 frames = frames_root / source.stem
             result = common.run_engine(inpaint, image.pixels, mask, args=args, frames_dir=frames,
                                        label=f"[{i}/{len(sources)}] {source.name}")
+            if args.mask_from_alpha:
+                _make_opaque(result, mask)
             common.write_image(_batch_output(out_dir, source), result, like=image)
         except CliError as exc:
             failures.append((source.name, str(exc)))
