@@ -211,12 +211,15 @@ class ProgressSink:
     interrupted fit writes no GIF.
 
     ``label`` names the run on the bar; ``frames_dir`` receives ``step_000010.png``, ... ; ``gif`` is the
-    animated GIF to write; ``quiet`` hides the bar.
+    animated GIF to write; ``quiet`` hides the bar; ``postprocess`` is applied to each preview before it
+    is saved (the command applies it to the result too).
     """
 
     def __init__(self, label: str, *, quiet: bool = False, frames_dir: str | os.PathLike[str] | None = None,
-                 gif: str | os.PathLike[str] | None = None) -> None:
+                 gif: str | os.PathLike[str] | None = None,
+                 postprocess: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.label = label
+        self.postprocess = postprocess
         self.quiet = quiet
         self.frames_dir = Path(frames_dir) if frames_dir else None
         self.gif = Path(gif) if gif else None
@@ -247,10 +250,13 @@ class ProgressSink:
         self.last_step = p.step
         if not self.quiet:
             self._update_bar(p)
+        if self.frames_dir is None and self.gif is None:
+            return
+        preview = p.preview if self.postprocess is None else self.postprocess(p.preview)
         if self.frames_dir is not None:
-            write_image(self.frames_dir / f"step_{p.step:06d}.png", p.preview)
+            write_image(self.frames_dir / f"step_{p.step:06d}.png", preview)
         if self.gif is not None:
-            self._add_gif_frame(p.preview)
+            self._add_gif_frame(preview)
 
     def _update_bar(self, p: Any) -> None:
         if self._bar is None:
@@ -311,19 +317,20 @@ def _write_gif(path: Path, frames: list[Any]) -> None:
 
 def run_engine(fn: Callable[..., np.ndarray], *inputs: Any, args: argparse.Namespace, label: str = "",
                frames_dir: str | os.PathLike[str] | None = None, gif: str | os.PathLike[str] | None = None,
-               **kwargs: Any) -> np.ndarray:
+               postprocess: Callable[[np.ndarray], np.ndarray] | None = None, **kwargs: Any) -> np.ndarray:
     """Call the engine function ``fn(*inputs, preset=..., iterations=..., seed=..., device=..., **kwargs)``.
 
     Shows progress (see :class:`ProgressSink`; ``frames_dir`` and ``gif`` default to ``--save-progress``
     and ``--gif``), and maps ``ValueError``/``TypeError`` from the engine, and running out of memory, to
-    :class:`CliError`.  ``KeyboardInterrupt`` passes through.
+    :class:`CliError`.  ``KeyboardInterrupt`` passes through.  ``postprocess`` (if given) is applied to
+    the previews and to the result, which is returned.
     """
     if frames_dir is None:
         frames_dir = getattr(args, "save_progress", None)
     if gif is None:
         gif = getattr(args, "gif", None)
     options = {**engine_options(args), **kwargs}
-    with ProgressSink(label, quiet=args.quiet, frames_dir=frames_dir, gif=gif) as sink:
+    with ProgressSink(label, quiet=args.quiet, frames_dir=frames_dir, gif=gif, postprocess=postprocess) as sink:
         try:
             result = fn(*inputs, on_progress=sink, **options)
         except (ValueError, TypeError) as exc:
@@ -337,6 +344,8 @@ def run_engine(fn: Callable[..., np.ndarray], *inputs: Any, args: argparse.Names
             if "out of memory" in str(exc).lower():
                 raise CliError(_out_of_memory(args)) from None
             raise
+        if postprocess is not None:
+            result = postprocess(result)
         sink.finish(result)
     return result
 

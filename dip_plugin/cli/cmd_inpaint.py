@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -78,9 +79,8 @@ def run(args: argparse.Namespace) -> int:
     from .. import inpaint
 
     started = time.perf_counter()
-    result = common.run_engine(inpaint, image.pixels, mask, args=args, label=Path(args.image).name)
-    if args.mask_from_alpha:
-        _make_opaque(result, mask)
+    result = common.run_engine(inpaint, image.pixels, mask, args=args, label=Path(args.image).name,
+                               postprocess=_opaque_holes(mask) if args.mask_from_alpha else None)
     common.write_image(output, result, like=image)
     if not args.quiet:
         print(f"dip: wrote {output} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
@@ -111,10 +111,15 @@ def _mask_for(pixels: np.ndarray, mask_path: str | Path | None, image_path: str 
     return mask
 
 
-def _make_opaque(result: np.ndarray, mask: np.ndarray) -> None:
-    """Filled holes that came from transparency become opaque (else the fill would stay invisible)."""
-    top = np.iinfo(result.dtype).max if np.issubdtype(result.dtype, np.integer) else 1.0
-    result[..., -1][mask] = top
+def _opaque_holes(mask: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Holes that came from transparency become opaque once filled (else the fill would stay invisible)."""
+
+    def apply(pixels: np.ndarray) -> np.ndarray:
+        out = pixels.copy()
+        out[..., -1][mask] = np.iinfo(out.dtype).max if np.issubdtype(out.dtype, np.integer) else 1.0
+        return out
+
+    return apply
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -184,9 +189,8 @@ def _run_batch(args: argparse.Namespace) -> int:
                 frames_root.mkdir(exist_ok=True)
                 frames = frames_root / source.stem
             result = common.run_engine(inpaint, image.pixels, mask, args=args, frames_dir=frames,
-                                       label=f"[{i}/{len(sources)}] {source.name}")
-            if args.mask_from_alpha:
-                _make_opaque(result, mask)
+                                       label=f"[{i}/{len(sources)}] {source.name}",
+                                       postprocess=_opaque_holes(mask) if args.mask_from_alpha else None)
             common.write_image(_batch_output(out_dir, source), result, like=image)
         except CliError as exc:
             failures.append((source.name, str(exc)))
