@@ -152,7 +152,6 @@ def _run_batch(args: argparse.Namespace) -> int:
         raise CliError("with --batch, give exactly one of --masks MASK_DIR or --mask-from-alpha")
     if args.gif is not None:
         raise CliError("--gif is for one image; with --batch use --save-progress DIR")
-    common.check_options(args)
     in_dir = Path(args.batch)
     if not in_dir.is_dir():
         raise CliError(f"--batch {in_dir}: no such folder")
@@ -170,6 +169,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     sources = _image_files(in_dir)
     if not sources:
         raise CliError(f"no images in {in_dir} (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    common.check_options(args)
     if not out_dir.exists():
         if not out_dir.parent.is_dir():
             raise CliError(f"-o {out_dir}: its parent folder {out_dir.parent} does not exist")
@@ -178,9 +178,14 @@ def _run_batch(args: argparse.Namespace) -> int:
     from .. import inpaint
 
     failures: list[tuple[str, str]] = []
+    written: dict[str, str] = {}  # output name -> the input it came from
     frames_root = Path(args.save_progress) if args.save_progress else None
     for i, source in enumerate(sources, 1):
         try:
+            target = _batch_output(out_dir, source)
+            if target.name in written:
+                raise CliError(f"its result {target.name} would replace the one of {written[target.name]}; "
+                               "rename one of them")
             mask_path = _find_mask(mask_dir, source.stem) if mask_dir is not None else None
             image = common.read_image(source)
             mask = _mask_for(image.pixels, mask_path, source)
@@ -191,7 +196,8 @@ def _run_batch(args: argparse.Namespace) -> int:
             result = common.run_engine(inpaint, image.pixels, mask, args=args, frames_dir=frames,
                                        label=f"[{i}/{len(sources)}] {source.name}",
                                        postprocess=_opaque_holes(mask) if args.mask_from_alpha else None)
-            common.write_image(_batch_output(out_dir, source), result, like=image)
+            common.write_image(target, result, like=image)
+            written[target.name] = source.name
         except CliError as exc:
             failures.append((source.name, str(exc)))
             if not args.quiet:

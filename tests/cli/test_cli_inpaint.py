@@ -199,6 +199,13 @@ def test_batch_fills_awkward_images_and_reports_bad_files(tmp_path: Path) -> Non
         assert np.abs(result[keep].astype(int) - shown[keep].astype(int)).mean() < 6  # JPEG twice
     expected["camera.jpg"] = check_camera
 
+    # A GIF is written back as PNG; a PNG of the same name then cannot be written too.
+    gif = Image.fromarray(rgb8(32, 10)).quantize(32)
+    gif.save(src / "copy.gif")
+    save_image(src / "copy.png", rgb8(32, 10))
+    mask_png(masks / "copy.png", box_mask(32, 32))
+    expected["copy.png"] = same_outside(np.asarray(gif.convert("RGB")), box_mask(32, 32))
+
     data = (src / "gray.png").read_bytes()
     (src / "broken.png").write_bytes(data[: len(data) // 3])
     mask_png(masks / "broken.png", box_mask(32, 32))
@@ -209,7 +216,8 @@ def test_batch_fills_awkward_images_and_reports_bad_files(tmp_path: Path) -> Non
 
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert "dip: 2 of 10 images failed:" in result.stderr
+    assert "dip: 3 of 12 images failed:" in result.stderr
+    assert "copy.png: its result copy.png would replace the one of copy.gif" in result.stderr
     assert "broken.png: " in result.stderr and "truncated or corrupt" in result.stderr
     assert "lonely.png: no mask named lonely.* in" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(expected)
