@@ -119,7 +119,8 @@ class LoadedImage:
         float32; EXIF orientation already applied.
     mode : the Pillow mode of the file as read, e.g. ``"RGB"``, ``"RGBA"``, ``"L"``, ``"I;16"``, ``"P"``.
     format : the file format as Pillow names it, e.g. ``"PNG"``, ``"JPEG"`` (None if unknown).
-    info : metadata to carry over when saving: ``icc_profile``, ``dpi``, ``exif`` (without orientation).
+    info : metadata to carry over when saving: ``icc_profile``, ``dpi``, and ``exif`` (without the
+        orientation; from JPEG, PNG and WebP files).
     """
 
     pixels: np.ndarray
@@ -202,12 +203,12 @@ def _reason(exc: BaseException) -> str:
     return text[:200]
 
 
-def _load_pixels(im: Image.Image, path: Path, limit: int | None) -> None:
+def _load_pixels(im: Image.Image, path: Path) -> None:
     """``im.load()`` with one-line errors for truncated and corrupt files."""
     try:
         im.load()
     except Image.DecompressionBombError as exc:
-        raise _too_big(path, im.size, limit) or ImageIOError(
+        raise ImageIOError(
             f"{path} is too large to decode safely ({_reason(exc)}); downscale it"
         ) from None
     except _DECODE_ERRORS as exc:
@@ -259,6 +260,8 @@ def _metadata(im: Image.Image, mode: str) -> dict[str, Any]:
             x, y = float(dpi[0]), float(dpi[1])
             if x > 0 and y > 0:
                 info["dpi"] = (x, y)
+    if im.format not in ("JPEG", "MPO", "PNG", "WEBP"):  # a TIFF's "EXIF" is its own file structure
+        return info
     with contextlib.suppress(Exception):
         exif = im.getexif()
         if len(exif):
@@ -320,38 +323,48 @@ def _with_rawmode(tile: ImageFile._Tile, rawmode: str) -> ImageFile._Tile:
     return tile._replace(args=rawmode if isinstance(args, str) else (rawmode, *args[1:]))
 
 
-def _decode_as(path: Path, rawmode: str, limit: int | None) -> np.ndarray:
-    im = _open(path, limit)
+def _decode_as(im: Image.Image, rawmode: str, path: Path) -> np.ndarray:
+    """Decode the opened (not yet loaded) ``im`` with another raw mode."""
+    im.tile = [_with_rawmode(t, rawmode) for t in im.tile]
+    _load_pixels(im, path)
+    return np.asarray(im)
+
+
+def _has_unpacker(mode: str, rawmode: str) -> bool:
     try:
-        im.tile = [_with_rawmode(t, rawmode) for t in im.tile]
-        _load_pixels(im, path, limit)
-        return np.asarray(im).copy()
-    finally:
-        im.close()
+        Image.frombytes(mode, (1, 1), bytes(16), "raw", rawmode)
+    except (ValueError, OSError):
+        return False
+    return True
 
 
 def _read_wide(im: Image.Image, path: Path, limit: int | None) -> np.ndarray | None:
-    """16-bit RGB / RGBA / gray+alpha PNG and TIFF pixels as uint16, or None for any other image."""
+    """16-bit RGB / RGBA / gray+alpha PNG and TIFF pixels as uint16, or None for any other image.
+
+    Decodes ``im`` itself (with the raw mode giving the high bytes) and, for RGB/RGBA, a second
+    opening of the file (the low bytes).
+    """
     if im.format not in ("PNG", "TIFF") or not im.tile:
         return None
     raws = {_tile_rawmode(t) for t in im.tile}
     if len(raws) != 1:
         return None
     raw = raws.pop()
-    try:
-        if im.format == "PNG" and raw == "LA;16B":  # Pillow reads it as RGBA; "RGBA" keeps all 4 bytes
-            b = _decode_as(path, "RGBA", limit).astype(np.uint16)
-            return np.stack([b[..., 0] << 8 | b[..., 1], b[..., 2] << 8 | b[..., 3]], axis=-1)
-        if raw in _WIDE_PAIRS:
-            high, low = _WIDE_PAIRS[raw]
-            hi = _decode_as(path, high, limit).astype(np.uint16)
-            lo = _decode_as(path, low, limit).astype(np.uint16)
-            return hi << 8 | lo
-    except ImageIOError:
-        raise
-    except _DECODE_ERRORS:  # an unpacker this Pillow lacks: fall back to its 8-bit reading
+    if im.format == "PNG" and raw == "LA;16B" and im.mode == "RGBA":  # "RGBA" keeps all 4 bytes
+        b = _decode_as(im, "RGBA", path).astype(np.uint16)
+        return np.stack([b[..., 0] << 8 | b[..., 1], b[..., 2] << 8 | b[..., 3]], axis=-1)
+    if raw not in _WIDE_PAIRS:
         return None
-    return None
+    high, low = _WIDE_PAIRS[raw]
+    if not (_has_unpacker(im.mode, high) and _has_unpacker(im.mode, low)):
+        return None  # this Pillow cannot: keep its 8-bit reading
+    second = _open(path, limit)
+    try:
+        lo = _decode_as(second, low, path).astype(np.uint16)
+    finally:
+        second.close()
+    hi = _decode_as(im, high, path).astype(np.uint16)
+    return hi << 8 | lo
 
 
 def _read(path: str | os.PathLike[str], limit: int | None) -> tuple[np.ndarray, Image.Image]:
@@ -359,7 +372,7 @@ def _read(path: str | os.PathLike[str], limit: int | None) -> tuple[np.ndarray, 
     im = _open(path, limit)
     try:
         wide = _read_wide(im, path, limit)
-        _load_pixels(im, path, limit)
+        _load_pixels(im, path)
         pixels = wide if wide is not None else _to_array(im)
         return apply_orientation(pixels, _orientation(im)), im
     finally:

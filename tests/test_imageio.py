@@ -124,6 +124,39 @@ def test_16bit_rgb_png_from_another_encoder_keeps_all_16_bits(tmp_path: Path) ->
     np.testing.assert_array_equal(img.pixels, a)
 
 
+def _raw_tiff16(a: np.ndarray, endian: str) -> bytes:
+    """An uncompressed 16-bit RGB TIFF in the given byte order ("<" or ">")."""
+    h, w, _ = a.shape
+    pixels = a.astype(f"{endian}u2").tobytes()
+    bits_at = 8 + len(pixels)
+    entries = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, 3, bits_at), (259, 3, 1, 1), (262, 3, 1, 2),
+               (273, 4, 1, 8), (277, 3, 1, 3), (278, 3, 1, h), (279, 4, 1, len(pixels))]
+    out = (b"II*\x00" if endian == "<" else b"MM\x00*") + struct.pack(f"{endian}I", bits_at + 6)
+    out += pixels + struct.pack(f"{endian}3H", 16, 16, 16) + struct.pack(f"{endian}H", len(entries))
+    for tag, kind, count, value in entries:
+        if kind == 3 and count == 1:
+            out += struct.pack(f"{endian}HHIHH", tag, kind, count, value, 0)
+        else:
+            out += struct.pack(f"{endian}HHII", tag, kind, count, value)
+    return out + struct.pack(f"{endian}I", 0)
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_uncompressed_16bit_rgb_tiff_in_either_byte_order(tmp_path: Path, endian: str) -> None:
+    a = _random((5, 7, 3), np.uint16)
+    (tmp_path / "x.tif").write_bytes(_raw_tiff16(a, endian))
+    img = load_image(tmp_path / "x.tif")
+    assert (img.format, img.mode, img.pixels.dtype) == ("TIFF", "RGB", np.uint16)
+    np.testing.assert_array_equal(img.pixels, a)
+
+
+def test_truncated_16bit_color_png_is_reported(tmp_path: Path) -> None:
+    data = _png16_with_all_filters(_random((40, 30, 3), np.uint16))
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    _one_line_error(lambda: load_image(tmp_path / "cut.png"), "truncated or corrupt")
+    assert imageio._has_unpacker("RGB", "RGB;16L") and not imageio._has_unpacker("RGB", "RGB;99")
+
+
 def test_16bit_gray_big_endian_tiff(tmp_path: Path) -> None:
     a = _random((5, 8), np.uint16)
     Image.frombytes("I;16B", (8, 5), a.astype(">u2").tobytes()).save(tmp_path / "x.tif")
