@@ -536,6 +536,10 @@ def _writer(fmt: str, pixels: np.ndarray, info: dict[str, Any]):
     """A function writing ``pixels`` as ``fmt`` to a binary file object, converting as the format needs."""
     a = _normalise(pixels)
     channels = 1 if a.ndim == 2 else a.shape[-1]
+    gray_to_rgb = (fmt == "WEBP" and channels <= 2) or (channels == 2 and (
+        fmt == "BMP" or (fmt == "TIFF" and a.dtype != np.uint8)))
+    if gray_to_rgb:  # a gray ICC profile would not describe the RGB pixels written
+        info = {k: v for k, v in info.items() if k != "icc_profile"}
     if fmt in ("PNG", "TIFF") and a.dtype != np.uint8:
         if fmt == "TIFF" and a.dtype == np.float32 and channels == 1:
             return _pillow_writer(Image.fromarray(a), fmt, info)

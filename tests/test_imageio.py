@@ -316,6 +316,9 @@ def test_icc_profile_and_dpi_are_carried_over(tmp_path: Path) -> None:
     wide = LoadedImage(_random((5, 5, 3), np.uint16), "RGB", "PNG", dict(img.info))
     save_image(tmp_path / "wide.png", wide.pixels, like=wide)
     assert load_image(tmp_path / "wide.png").info["icc_profile"] == profile
+    gray = LoadedImage(_random((5, 5)), "L", "PNG", {"icc_profile": profile})
+    save_image(tmp_path / "gray.webp", gray.pixels, like=gray)  # written as RGB: a gray profile would lie
+    assert "icc_profile" not in load_image(tmp_path / "gray.webp").info
 
 
 # ----------------------------------------------------------------------------------- masks
