@@ -11,13 +11,16 @@ A subcommand (``dip denoise``, ``dip super-resolve``, ...) is a module ``cmd_<na
         p.set_defaults(func=run)
 
     def run(args) -> int:
-        common.check_options(args)                       # preset, iterations, --gif / --save-progress paths
         output = common.check_output(args.output, args.image)  # folder exists, known extension, not an input
         image = common.read_image(args.image)            # ImageIOError -> CliError
-        from dip_plugin import denoise                   # torch is imported only now
+        common.check_options(args)                       # preset, iterations, --gif / --save-progress paths
+        from dip_plugin import denoise
         result = common.run_engine(denoise, image.pixels, args=args, label=args.image)
         common.write_image(output, result, like=image)
         return 0
+
+(``check_options`` imports the engine, and so torch, to know its presets: calling it after the quick
+checks of the files makes those errors instant.)
 
 :func:`run_engine` passes ``preset``, ``iterations``, ``seed`` and ``device`` from ``args``, shows a tqdm
 progress bar on stderr (unless ``--quiet``), saves progress frames / an animated GIF when asked, and turns
