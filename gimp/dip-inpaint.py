@@ -1,0 +1,1 @@
+../dip_plugin/gimp_bridge/dip-inpaint.py
