@@ -16,7 +16,8 @@ The job folder (the protocol, version 1)
     The selection over the layer, ``H×W`` float32 in ``[0, 1]`` (1 = selected; feathered edges in between).
 ``result.raw``
     Written by the worker (atomically, via ``result.raw.part``), laid out like ``image.raw``.  Where the
-    selection is 0 it equals ``image.raw`` byte for byte; elsewhere it is ``fill*m + image*(1 - m)``.
+    selection is 0 it equals ``image.raw`` byte for byte (interactively: unless the user painted more holes in
+    the panel); elsewhere it is ``fill*m + image*(1 - m)``.
 
 On stdout the worker prints only protocol lines: ``progress STEP TOTAL`` while it works and ``done`` at the
 end.  It exits with 0 (``result.raw`` written), 1 (failed: the last line on stderr says why) or 3 (the user
@@ -130,12 +131,12 @@ def _read_raw(path: Path, dtype: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _to_engine(image: Any) -> Any:
-    """The layer in a dtype the engine takes (uint8, uint16 and float32 as they are)."""
+    """The layer in a dtype the engine and the panel take: uint8, uint16 and float32 as they are, else float32."""
     import numpy as np
 
     if image.dtype == np.uint32:
-        return image / float(np.iinfo(np.uint32).max)
-    if image.dtype == np.float16:
+        return (image / float(np.iinfo(np.uint32).max)).astype(np.float32)
+    if image.dtype in (np.float16, np.float64):
         return image.astype(np.float32)
     return image
 
@@ -182,10 +183,11 @@ def run_job(folder: str | os.PathLike, *, on_progress: Callable[[int, int], None
         raise ValueError("the selection does not cover any pixel of the layer")
     stop = should_stop or (lambda: False)
 
+    engine_input = _to_engine(source)
     if job.get("interactive"):
         from ..app.dialog import run_restore_dialog
 
-        fill = run_restore_dialog(_to_engine(source), hole, title=job.get("title") or "Deep Image Prior",
+        fill = run_restore_dialog(engine_input, hole, title=job.get("title") or "Deep Image Prior",
                                   preset=job["preset"], iterations=job["iterations"], seed=job["seed"])
         if fill is None:
             raise _Cancelled("cancelled in the panel")
@@ -196,11 +198,16 @@ def run_job(folder: str | os.PathLike, *, on_progress: Callable[[int, int], None
             if on_progress is not None:
                 on_progress(p.step, p.total)
 
-        fill = inpaint(_to_engine(source), hole, preset=job["preset"], iterations=job["iterations"] or None,
+        fill = inpaint(engine_input, hole, preset=job["preset"], iterations=job["iterations"] or None,
                        seed=job["seed"], on_progress=report, should_stop=stop)
     if stop():
         raise _Cancelled("the plug-in closed the connection")
-    result = blend(_from_engine(np.asarray(fill), source.dtype).reshape(shape), source, weight)
+    fill = np.asarray(fill).reshape(shape)
+    result = blend(_from_engine(fill, source.dtype), source, weight)
+    if job.get("interactive"):
+        # The panel lets the user paint more holes: keep its changes outside the selection too.
+        painted = (fill != engine_input).any(axis=-1) & (weight <= 0)
+        result[painted] = _from_engine(fill[painted], source.dtype)
     part = folder / "result.raw.part"
     part.write_bytes(np.ascontiguousarray(result).tobytes())
     os.replace(part, folder / "result.raw")

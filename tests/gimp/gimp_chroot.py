@@ -23,7 +23,7 @@ from pathlib import Path
 import dip_plugin
 
 HERE = Path(__file__).resolve().parent
-SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/var", "/proc", "/dev", "/run", "/tmp")
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/proc", "/dev")  # the chroot has its own
 GIMP_TIMEOUT = 600
 
 

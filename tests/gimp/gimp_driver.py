@@ -7,6 +7,7 @@ before and after, the new layer's place and geometry) and raw buffers (``CASE.so
 then ``report.json``.  The plan (``DIP_GIMP_PLAN``, JSON) names the output folder and the plug-in's config file.
 """
 
+import ast
 import json
 import os
 import struct
@@ -213,6 +214,43 @@ CASES = {
 for failing, python in plan["failing_pythons"].items():
     CASES[failing] = (case_rgba, python)
 
+def formats():
+    """Every precision × layer type: the plug-in's own ``layer_format`` (taken from the installed file) must
+    name a babl format that reads the layer at its size and writes back the same bytes."""
+    source = ast.parse(open(plan["plugin"]).read())
+    wanted = [n for n in source.body if getattr(n, "name", None) == "layer_format"
+              or (isinstance(n, ast.Assign) and n.targets[0].id in ("MODELS", "BYTES"))]
+    scope = {"Gimp": Gimp}
+    exec(compile(ast.Module(body=wanted, type_ignores=[]), plan["plugin"], "exec"), scope)
+    results = {}
+    kinds = {"RGB": (Gimp.ImageBaseType.RGB, Gimp.ImageType.RGB_IMAGE),
+             "RGBA": (Gimp.ImageBaseType.RGB, Gimp.ImageType.RGBA_IMAGE),
+             "GRAY": (Gimp.ImageBaseType.GRAY, Gimp.ImageType.GRAY_IMAGE),
+             "GRAYA": (Gimp.ImageBaseType.GRAY, Gimp.ImageType.GRAYA_IMAGE)}
+    for precision in Gimp.Precision.__enum_values__.values():
+        for kind, (base, layer_type) in kinds.items():
+            image = new_image(6, 4, base, precision)
+            try:
+                layer = add_layer(image, "L", 6, 4, layer_type)
+                fmt, sample, channels = scope["layer_format"](image, layer)
+                data = read(layer, fmt)
+                size = 6 * 4 * channels * scope["BYTES"][sample]
+                payload = bytes((i * 37) % 251 for i in range(size))
+                if sample in ("half", "float", "double"):  # keep floats finite: repeat the bytes of 0.5
+                    payload = {"half": b"\x00\x38", "float": b"\x00\x00\x00\x3f",
+                               "double": b"\x00" * 6 + b"\xe0\x3f"}[sample] * (size // scope["BYTES"][sample])
+                buffer = layer.get_buffer()
+                buffer.set(Gegl.Rectangle.new(0, 0, 6, 4), fmt, payload)
+                buffer.flush()
+                results[f"{precision.value_nick}/{kind}"] = {
+                    "format": fmt, "size_ok": len(data) == size, "roundtrip": read(layer, fmt) == payload}
+            except Exception as exc:
+                results[f"{precision.value_nick}/{kind}"] = {"error": repr(exc)}
+            finally:
+                image.delete()
+    return results
+
+
 report = {"gimp": Gimp.version(), "registered": pdb.procedure_exists(PROC), "cases": {}, "errors": {}}
 if report["registered"]:
     args = pdb.lookup_procedure(PROC).get_arguments()
@@ -228,5 +266,6 @@ if report["registered"]:
         finally:
             if image is not None:
                 image.delete()
+report["formats"] = formats()
 report["leftovers"] = sorted(n for n in os.listdir(plan["tmpdir"]) if n.startswith("dip-gimp-"))
 json.dump(report, open(os.path.join(out, "report.json"), "w"), indent=1)

@@ -82,8 +82,8 @@ def gimp(gimp_available: Path, tmp_path_factory: pytest.TempPathFactory) -> Repo
 
     out = work / "out"
     out.mkdir()
-    plan = {"out": str(out), "config": str(config), "tmpdir": str(work / "tmp"), "preset": "fast",
-            "iterations": 5, "failing_pythons": failing}
+    plan = {"out": str(out), "config": str(config), "plugin": str(config.with_name("dip-inpaint.py")),
+            "tmpdir": str(work / "tmp"), "preset": "fast", "iterations": 5, "failing_pythons": failing}
     (work / "plan.json").write_text(json.dumps(plan))
     ran = run_gimp_batch(gimp_available, work, HERE / "gimp_driver.py", {"DIP_GIMP_PLAN": str(work / "plan.json")},
                          mounts)
@@ -197,6 +197,16 @@ def test_failing_worker_is_a_clear_error_and_leaves_the_image_alone(gimp: Report
     assert case.record["seconds"] < 120
     assert case.record["tree_after"] == case.record["tree_before"]
     np.testing.assert_array_equal(case.source_after, case.source)
+
+
+def test_every_precision_and_layer_type_has_a_lossless_pixel_format(gimp: Report) -> None:
+    formats = gimp.data["formats"]
+    assert len(formats) == 18 * 4  # {u8, u16, u32, half, float, double} × {linear, non-linear, perceptual}
+    bad = {k: v for k, v in formats.items() if not (v.get("size_ok") and v.get("roundtrip"))}
+    assert bad == {}
+    assert formats["u16-non-linear/RGBA"]["format"] == "R'G'B'A u16"
+    assert formats["float-linear/GRAY"]["format"] == "Y float"
+    assert formats["half-perceptual/GRAYA"]["format"] == "Y~A half"
 
 
 def test_temporary_files_are_removed(gimp: Report) -> None:

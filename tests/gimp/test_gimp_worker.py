@@ -156,7 +156,7 @@ def fake_dialog(monkeypatch: pytest.MonkeyPatch) -> dict:
 def test_interactive_job_opens_the_panel_and_applies(tmp_path: Path, capsys: pytest.CaptureFixture,
                                                      fake_dialog: dict) -> None:
     image, mask = layer("uint16"), hole()
-    fake_dialog["answer"] = lambda img: np.full_like(img, 1234)
+    fake_dialog["answer"] = lambda img: np.where(mask[..., None] > 0, np.uint16(1234), img)
     write_job(tmp_path, image, mask, preset="quality", iterations=7, seed=3, interactive=True, title="DIP — Layer")
     status, out, err = run(tmp_path, capsys)
     assert status == 0, err
@@ -168,6 +168,26 @@ def test_interactive_job_opens_the_panel_and_applies(tmp_path: Path, capsys: pyt
     result = read_result(tmp_path)
     assert (result[mask == 1] == 1234).all()
     np.testing.assert_array_equal(result[mask == 0], image[mask == 0])
+
+
+def test_interactive_keeps_holes_painted_in_the_panel(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                      fake_dialog: dict) -> None:
+    image, mask = layer("uint8"), hole()
+
+    def answer(img: np.ndarray) -> np.ndarray:  # the user also painted and filled pixel (0, 0)
+        out = img.copy()
+        out[mask == 1] = 7
+        out[0, 0] = 9
+        return out
+
+    fake_dialog["answer"] = answer
+    write_job(tmp_path, image, mask, interactive=True)
+    assert run(tmp_path, capsys)[0] == 0
+    result = read_result(tmp_path)
+    assert (result[0, 0] == 9).all() and (result[mask == 1] == 7).all()
+    untouched = mask == 0
+    untouched[0, 0] = False
+    np.testing.assert_array_equal(result[untouched], image[untouched])
 
 
 def test_interactive_cancel_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture, fake_dialog: dict) -> None:
