@@ -22,7 +22,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-__all__ = ["MASKS", "SCENES", "hole_mask", "old_photo", "scene"]
+__all__ = ["MASKS", "SCENES", "damage", "hole_mask", "old_photo", "scene"]
 
 SCENES = ("bricks", "fur", "foliage", "face", "sky", "weave", "street")
 MASKS = ("scribble", "thin", "text", "object", "dense50")
@@ -273,3 +273,26 @@ def old_photo(size: int = 256, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     bright = rng.random(mask.shape) < 0.7
     damaged = np.where(mask, np.where(bright, 0.95, 0.05), gray)
     return np.clip(damaged, 0, 1).astype(np.float32), mask
+
+
+def damage(image: np.ndarray, mask: np.ndarray, *, color: tuple[float, ...] = (1.0, 1.0, 1.0),
+           margin: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Paint ``mask`` over ``image`` in ``color`` (e.g. a caption) and return ``(damaged, hole)``.
+
+    ``hole`` is ``mask`` grown by ``margin`` pixels, as a user would paint it: a little larger than
+    the damage, so that anti-aliased edges are covered too.
+
+    Example
+    -------
+    >>> img = scene("sky", 32); m = hole_mask("text", 32)
+    >>> damaged, hole = damage(img, m)
+    >>> bool((damaged[m] == 1.0).all()), bool(hole[m].all()), int(hole.sum()) >= int(m.sum())
+    (True, True, True)
+    """
+    damaged = image.copy()
+    damaged[mask] = np.asarray(color, image.dtype)[: image.shape[-1]] if image.ndim == 3 else color[0]
+    hole = mask.copy()
+    if margin > 0:
+        grown = Image.fromarray(mask.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(2 * margin + 1))
+        hole = np.asarray(grown) > 127
+    return damaged, hole

@@ -32,9 +32,11 @@ class _CropJob:
     smooth: torch.Tensor
     fit: Fit | None = None
 
-    def problem(self) -> Problem:
+    def problem(self, settings: Settings) -> Problem:
         weight = self.known if self.holdout is None else self.known & ~self.holdout
-        return Problem(self.target, weight.float(), out_size=tuple(self.target.shape[-2:]), holdout=self.holdout)
+        guide = self.smooth if settings.guide_smooth else None
+        return Problem(self.target, weight.float(), out_size=tuple(self.target.shape[-2:]), holdout=self.holdout,
+                       guide=guide)
 
     def paste(self, canvas: np.ndarray, fill: torch.Tensor) -> None:
         """Write ``fill`` (fit resolution) into the hole pixels of ``canvas`` (image resolution)."""
@@ -94,7 +96,7 @@ def _prepare(pixels: Pixels, mask: np.ndarray, crop: Crop, hole: np.ndarray, set
         if not bool(holdout.any()):
             holdout = None
     fit_known = known if holdout is None else known & ~holdout
-    smooth = smooth_fill(target, fit_known)
+    smooth = smooth_fill(target, fit_known, iters=200)
     return _CropJob(crop, hole, target, known, holdout, smooth)
 
 
@@ -172,7 +174,7 @@ class InpaintSession:
             if reporter.stop_requested():
                 break
             if job.fit is None:
-                job.fit = Fit(job.problem(), settings, seed=self.seed + i, device=self.device)
+                job.fit = Fit(job.problem(settings), settings, seed=self.seed + i, device=self.device)
             else:
                 job.fit.settings = settings
             state = None

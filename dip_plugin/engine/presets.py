@@ -44,6 +44,7 @@ class Settings:
     min_context: int = 24
     max_fit_pixels: int = 384 * 384
     report_every: int = 10
+    guide_smooth: bool = False
 
     def with_iterations(self, iterations: int | None) -> Settings:
         """A copy with a fixed iteration count (``None`` or 0 keeps the preset's)."""

@@ -1,0 +1,178 @@
+"""The public inpaint() contract: shapes, dtypes, alpha, identity outside the hole, seeds, stop, progress."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from dip_plugin.engine import PRESETS, InpaintSession, inpaint
+from dip_plugin.synthetic import hole_mask, scene
+
+TINY = dataclasses.replace(PRESETS["fast"], iterations=8)
+
+
+def _case(size: int = 48, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    img = scene("bricks", size, seed=seed)
+    mask = np.zeros((size, size), bool)
+    mask[size // 3 : size // 2, size // 4 : size // 2] = True
+    return img, mask
+
+
+def _as(img: np.ndarray, dtype: type) -> np.ndarray:
+    if dtype is np.uint8:
+        return (img * 255).round().astype(np.uint8)
+    if dtype is np.uint16:
+        return (img * 65535).round().astype(np.uint16)
+    return img.astype(np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("layout", ["gray", "rgb", "rgba"])
+def test_shape_dtype_and_identity_outside_hole(dtype, layout):
+    img, mask = _case()
+    img = _as(img, dtype)
+    if layout == "gray":
+        img = img[..., 0]
+    elif layout == "rgba":
+        alpha = np.linspace(0, 1, img.shape[0] * img.shape[1]).reshape(img.shape[:2])
+        img = np.concatenate([img, _as(alpha, dtype)[..., None]], axis=-1)
+    before = img.copy()
+    out = inpaint(img, mask, preset=TINY, device="cpu")
+    assert out.shape == img.shape and out.dtype == img.dtype
+    assert np.array_equal(out[~mask], img[~mask])
+    assert np.array_equal(img, before), "the input must not be modified"
+    if layout == "rgba":
+        assert np.array_equal(out[..., 3], img[..., 3]), "alpha passes through untouched"
+    if np.issubdtype(out.dtype, np.floating):
+        assert np.isfinite(out).all()
+
+
+def test_float_outside_unit_range_is_mapped_back():
+    img, mask = _case()
+    hdr = img * 4.0 - 1.0
+    out = inpaint(hdr, mask, preset=TINY, device="cpu")
+    assert out[mask].min() >= hdr.min() - 1e-4 and out[mask].max() <= hdr.max() + 1e-4
+    assert np.array_equal(out[~mask], hdr[~mask])
+
+
+def test_seed_makes_cpu_results_identical():
+    img, mask = _case()
+    a = inpaint(img, mask, preset=TINY, seed=3, device="cpu")
+    b = inpaint(img, mask, preset=TINY, seed=3, device="cpu")
+    c = inpaint(img, mask, preset=TINY, seed=4, device="cpu")
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_progress_arrives_with_previews_shaped_like_the_result():
+    img, mask = _case()
+    img = _as(img, np.uint8)
+    seen = []
+    out = inpaint(img, mask, preset=dataclasses.replace(TINY, report_every=2), iterations=8, device="cpu",
+                  on_progress=seen.append)
+    assert seen[0].step == 0, "a first preview comes before the fit starts"
+    assert len(seen) >= 3
+    assert [p.step for p in seen] == sorted(p.step for p in seen)
+    assert seen[-1].step == seen[-1].total == 8
+    for p in seen:
+        assert p.preview.shape == out.shape and p.preview.dtype == out.dtype
+        assert p.elapsed >= 0 and p.total == 8
+    assert np.isfinite(seen[-1].loss)
+
+
+def test_stop_returns_best_result_so_far():
+    img, mask = _case()
+    calls = []
+
+    def should_stop() -> bool:
+        calls.append(1)
+        return len(calls) > 4
+
+    out = inpaint(img, mask, preset="fast", iterations=500, device="cpu", should_stop=should_stop)
+    assert len(calls) < 20, "stop is polled every step and honoured at once"
+    assert out.shape == img.shape
+    assert np.array_equal(out[~mask], img[~mask])
+    assert np.isfinite(out).all()
+
+
+def test_session_resumes_the_same_fit():
+    img, mask = _case()
+    session = InpaintSession(img, mask, preset=TINY, device="cpu")
+    session.run(4)
+    net = session.jobs[0].fit.net
+    session.run(4)
+    assert session.jobs[0].fit.net is net
+    assert session.jobs[0].fit.step == session.steps_done == 8
+
+
+def test_empty_mask_returns_a_copy():
+    img, _ = _case()
+    mask = np.zeros(img.shape[:2], bool)
+    out = inpaint(img, mask, preset=TINY, device="cpu")
+    assert np.array_equal(out, img) and out is not img
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "text"),
+    [
+        ({"preset": "nope"}, ValueError, "unknown preset"),
+        ({"iterations": -1}, ValueError, "iterations"),
+        ({"device": "tpu"}, ValueError, "unknown device"),
+    ],
+)
+def test_bad_options_are_named(kwargs, error, text):
+    img, mask = _case()
+    with pytest.raises(error, match=text):
+        inpaint(img, mask, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("image", "mask", "text"),
+    [
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9), bool), "does not match"),
+        (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8), "bool"),
+        (np.zeros((8, 8, 3), np.int32), np.zeros((8, 8), bool), "dtype"),
+        (np.zeros((8, 8, 5), np.uint8), np.zeros((8, 8), bool), "shape"),
+        (np.zeros((8, 8, 3), np.uint8), np.ones((8, 8), bool), "nothing to fill"),
+    ],
+)
+def test_bad_inputs_are_named(image, mask, text):
+    with pytest.raises((ValueError, TypeError), match=text):
+        inpaint(image, mask, preset=TINY, device="cpu")
+
+
+def test_several_holes_in_a_large_image_are_fitted_as_small_crops():
+    big = np.zeros((900, 1400, 3), np.uint8)
+    big[..., 1] = 120
+    mask = np.zeros(big.shape[:2], bool)
+    mask[100:110, 100:130] = True
+    mask[700:720, 1200:1210] = True
+    session = InpaintSession(big, mask, preset=TINY, device="cpu")
+    assert len(session.jobs) == 2
+    assert all(j.crop.height * j.crop.width < 200 * 200 for j in session.jobs)
+    out = session.run(2)
+    assert np.array_equal(out[~mask], big[~mask])
+
+
+def test_a_short_fit_lowers_the_hole_error_of_the_net_output():
+    from dip_plugin.engine.fit import Fit
+    from dip_plugin.engine.resample import from_tensor
+
+    img = scene("weave", 64, seed=2)
+    mask = hole_mask("scribble", 64, seed=2)
+    preset = dataclasses.replace(PRESETS["fast"], guard=False, early_stop=False, reg_noise_std=0.0)
+    session = InpaintSession(img, mask, preset=preset, device="cpu")
+    job = session.jobs[0]
+    fit = Fit(job.problem(preset), preset, device=session.device)
+
+    def hole_error() -> float:
+        with __import__("torch").no_grad():
+            out = from_tensor(fit.net(fit.z))
+        return float(np.mean((out[mask] - img[mask]) ** 2))
+
+    initial = hole_error()
+    for _ in fit.steps(60):
+        pass
+    assert hole_error() < 0.5 * initial
