@@ -90,8 +90,8 @@ def run_worker(python, folder, interactive):
                 Gimp.progress_pulse()
             for line in iter(proc.stdout.readline, ""):
                 words = line.split()
-                if len(words) == 3 and words[0] == "progress" and int(words[2]) > 0:
-                    Gimp.progress_update(min(1.0, int(words[1]) / int(words[2])))
+                if len(words) == 3 and words[0] == "progress" and words[1].isdigit() and words[2].isdigit():
+                    Gimp.progress_update(min(1.0, int(words[1]) / max(1, int(words[2]))))
             status = proc.wait()
         finally:
             if proc.poll() is None:
@@ -109,6 +109,7 @@ def run_worker(python, folder, interactive):
     reason = lines[-1] if lines else f"the worker exited with status {status}"
     if status < 0:
         reason = f"the worker was killed by signal {-status}" + (" (out of memory?)" if status == -9 else "")
+        reason += f"; last message: {lines[-1]}" if lines else ""
     elif "No module named" in reason:
         reason += f" ({python} lacks dip_plugin or its dependencies; run `dip gimp install` with the right Python)"
     raise Failure(f"Deep Image Prior failed: {reason}")
