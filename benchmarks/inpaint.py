@@ -207,8 +207,8 @@ def report(results: list[dict], presets: list[str], paper_long: list[dict], big:
     out += ["", _table(classic_rows, ["classical fill", "mean s", "peak RSS MB"])]
     if paper_long:
         out += ["", "## How long the paper's configuration needs", "",
-                f"The `paper` preset ran for up to {args.paper_long:g} s on each case; the table gives the time at which "
-                "its hole PSNR first reached the `balanced` preset's final value.", ""]
+                f"The `paper` preset ran for up to {args.paper_long:g} s on each case; the table gives the time "
+                "at which its hole PSNR first reached the `balanced` preset's final value.", ""]
         rows = []
         for r in paper_long:
             bal = by.get(("balanced", r["scene"], r["mask"]))
