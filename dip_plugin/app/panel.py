@@ -1,0 +1,559 @@
+"""The restoration panel: canvas + mask tools + controls, without menus.
+
+The same widget is the centre of the ``dip app`` window and of the GIMP plug-in's dialog
+(:func:`dip_plugin.app.dialog.run_restore_dialog`).  It holds the document state: the image, the painted
+mask, the pending result and the undo stack; the fit runs on a :class:`~dip_plugin.app.worker.Runner`.
+
+Example (needs a QApplication)::
+
+    panel = RestorePanel()
+    panel.set_image(image, mask)
+    panel.run_finished.connect(lambda outcome: print(outcome.result.shape))
+    panel.run()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QActionGroup, QImage, QKeyEvent, QKeySequence, QUndoCommand, QUndoStack
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .canvas import BRUSH, ERASER, Canvas
+from .controls import ControlsPanel, format_duration
+from .settings import app_settings
+from .tasks import TASKS, Task
+from .worker import Job, Outcome, Runner
+
+__all__ = ["RestorePanel"]
+
+COMPARE_KEY = Qt.Key.Key_C
+
+
+class AcceptCommand(QUndoCommand):
+    """Accepting a result: it becomes the image and the mask is cleared (undo brings both back)."""
+
+    def __init__(self, panel: RestorePanel, old_image: np.ndarray, new_image: np.ndarray,
+                 old_mask: QImage | None) -> None:
+        super().__init__("Accept result")
+        self._panel = panel
+        self._old_image = old_image
+        self._new_image = new_image
+        self._old_mask = old_mask
+
+    def redo(self) -> None:
+        self._panel._replace_image(self._new_image, mask=None, result=None)
+
+    def undo(self) -> None:
+        self._panel._replace_image(self._old_image, mask=self._old_mask, result=self._new_image)
+
+
+def _preset_iterations() -> dict[str, int]:
+    from ..engine import PRESETS  # torch: imported when the first panel is built
+
+    return {name: settings.iterations for name, settings in PRESETS.items()}
+
+
+class RestorePanel(QWidget):
+    """Canvas, mask tools and controls for one image; runs restorations on a background thread.
+
+    Signals: ``running_changed(bool)``, ``result_changed()`` (a result appeared or went away),
+    ``image_changed()`` (the image itself changed: accepted or undone), ``modified_changed(bool)``,
+    ``message(str)`` (for a status bar), ``run_finished(Outcome)``, ``run_failed(str)``,
+    ``idle()`` (the worker thread has ended), ``device_described(str)``.
+    """
+
+    running_changed = pyqtSignal(bool)
+    result_changed = pyqtSignal()
+    image_changed = pyqtSignal()
+    modified_changed = pyqtSignal(bool)
+    message = pyqtSignal(str)
+    run_finished = pyqtSignal(object)
+    run_failed = pyqtSignal(str)
+    idle = pyqtSignal()
+    device_described = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, device: str = "auto",
+                 settings: QSettings | None = None) -> None:
+        super().__init__(parent)
+        self.device = device
+        self.device_text = ""
+        self._settings = settings if settings is not None else app_settings()
+        self._image: np.ndarray | None = None
+        self._saved: np.ndarray | None = None
+        self._result: np.ndarray | None = None
+        self._session: Any = None
+        self._session_key: tuple | None = None
+        self._mask_version = 0
+        self._run_base: np.ndarray | None = None
+        self._plot_offset = 0
+        self._closing = False
+        self._last_outcome: Outcome | None = None
+        self._pending_key: tuple | None = None
+        self._first_preview = False
+
+        self.undo_stack = QUndoStack(self)
+        self.canvas = Canvas(self.undo_stack)
+        self.controls = ControlsPanel(TASKS, _preset_iterations())
+        self.runner = Runner(self)
+        self._build_actions()
+        self._build_layout()
+        self._connect()
+        self._restore_settings()
+        self._update_actions()
+        QTimer.singleShot(0, self._describe_device)
+
+    # ----------------------------------------------------------------------------------- building
+
+    def _action(self, text: str, slot, shortcut: str | QKeySequence.StandardKey | list | None = None,
+                tip: str = "", checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                a.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                a.setShortcut(QKeySequence(shortcut))
+        a.setCheckable(checkable)
+        if tip:
+            a.setStatusTip(tip)
+            seq = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            a.setToolTip(f"{tip} ({seq})" if seq else tip)
+        (a.toggled if checkable else a.triggered).connect(slot)
+        self.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        c = self.canvas
+        stack = self.undo_stack
+        self.undo_action = self._action("Undo", stack.undo, QKeySequence.StandardKey.Undo, "Undo the last change")
+        self.redo_action = self._action("Redo", stack.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo")
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        stack.undoTextChanged.connect(lambda text: self.undo_action.setToolTip(f"Undo {text.lower()} (Ctrl+Z)"))
+        stack.redoTextChanged.connect(lambda text: self.redo_action.setToolTip(
+            f"Redo {text.lower()} (Ctrl+Shift+Z)"))
+
+        self.brush_action = self._action("Brush", lambda on: on and c.set_tool(BRUSH), "B",
+                                         "Paint the areas to restore", checkable=True)
+        self.eraser_action = self._action("Eraser", lambda on: on and c.set_tool(ERASER), "E",
+                                          "Erase the mask", checkable=True)
+        group = QActionGroup(self)
+        group.addAction(self.brush_action)
+        group.addAction(self.eraser_action)
+        self.brush_action.setChecked(True)
+        self.swap_tool_action = self._action(
+            "Swap brush and eraser", lambda: c.set_tool(ERASER if c.tool == BRUSH else BRUSH), "X")
+        self.bigger_action = self._action("Bigger brush", c.grow_brush, "]", "Bigger brush")
+        self.smaller_action = self._action("Smaller brush", c.shrink_brush, "[", "Smaller brush")
+        self.clear_mask_action = self._action("Clear mask", c.clear_mask, "Ctrl+Delete", "Erase the whole mask")
+        self.show_mask_action = self._action("Show mask", c.set_mask_visible, "M", "Show the mask overlay",
+                                             checkable=True)
+        self.show_mask_action.setChecked(True)
+        self.split_action = self._action("Split view", c.set_split, "S",
+                                         "Before on the left, after on the right", checkable=True)
+        self.fit_action = self._action("Fit to window", c.fit_to_window, "Ctrl+0", "Show the whole image")
+        self.zoom_100_action = self._action("100 %", c.zoom_100, "Ctrl+1", "One image pixel per screen pixel")
+        self.zoom_in_action = self._action("Zoom in", c.zoom_in, ["Ctrl++", "Ctrl+="])
+        self.zoom_out_action = self._action("Zoom out", c.zoom_out, "Ctrl+-")
+        self.run_action = self._action("Run", self.run, "Ctrl+R", "Start a new fit")
+        self.run_more_action = self._action("Run more", self.run_more, "Ctrl+Shift+R",
+                                            "Continue the fit from where it stopped")
+        self.stop_action = self._action("Stop", self.stop, "Esc", "Stop and keep the best result so far")
+        self.accept_action = self._action("Accept result", self.accept_result, ["Ctrl+Return", "Ctrl+Enter"],
+                                          "Make the result the image, for saving or another round")
+
+    def _build_layout(self) -> None:
+        bar = QToolBar()
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.addAction(self.brush_action)
+        bar.addAction(self.eraser_action)
+        self.brush_size_box = QSpinBox()
+        self.brush_size_box.setRange(1, 1000)
+        self.brush_size_box.setSuffix(" px")
+        self.brush_size_box.setToolTip("Brush size in image pixels ([ and ])")
+        self.brush_size_box.setValue(self.canvas.brush_size)
+        bar.addWidget(QLabel(" Size "))
+        bar.addWidget(self.brush_size_box)
+        bar.addAction(self.clear_mask_action)
+        bar.addAction(self.show_mask_action)
+        bar.addSeparator()
+        bar.addAction(self.undo_action)
+        bar.addAction(self.redo_action)
+        bar.addSeparator()
+        bar.addAction(self.fit_action)
+        bar.addAction(self.zoom_100_action)
+        self.zoom_label = QLabel("")
+        self.zoom_label.setMinimumWidth(90)
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self.zoom_label)
+        self.toolbar = bar
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.setSpacing(0)
+        lv.addWidget(bar)
+        lv.addWidget(self.canvas, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.controls)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setCollapsible(0, False)
+        self.splitter = splitter
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    def _connect(self) -> None:
+        c, k = self.canvas, self.controls
+        _bind(k.run_button, self.run_action)
+        _bind(k.run_more_button, self.run_more_action)
+        _bind(k.stop_button, self.stop_action)
+        _bind(k.accept_button, self.accept_action)
+        k.compare_button.pressed.connect(lambda: c.set_show_before(True))
+        k.compare_button.released.connect(lambda: c.set_show_before(False))
+        k.split_box.toggled.connect(self.split_action.setChecked)
+        self.split_action.toggled.connect(k.split_box.setChecked)
+        c.split_changed.connect(self.split_action.setChecked)
+        c.mask_visible_changed.connect(self.show_mask_action.setChecked)
+        c.tool_changed.connect(lambda t: (self.brush_action if t == BRUSH else self.eraser_action).setChecked(True))
+        c.brush_size_changed.connect(self.brush_size_box.setValue)
+        c.brush_size_changed.connect(lambda v: self._settings.setValue("panel/brush_size", v))
+        self.brush_size_box.valueChanged.connect(c.set_brush_size)
+        c.zoom_changed.connect(lambda z: self.zoom_label.setText(f"Zoom {z * 100:.0f} %"))
+        c.mask_changed.connect(self._on_mask_changed)
+        k.preset_box.currentIndexChanged.connect(lambda: self._settings.setValue("panel/preset", k.preset()))
+        k.task_changed.connect(lambda name: self._settings.setValue("panel/task", name))
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.cancelled.connect(self._on_cancelled)
+        self.runner.idle.connect(self._on_idle)
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        self.controls.set_task(str(s.value("panel/task", "inpaint")))
+        self.controls.set_preset(str(s.value("panel/preset", "balanced")))
+        try:
+            self.canvas.set_brush_size(int(s.value("panel/brush_size", 24)))
+        except (TypeError, ValueError):
+            pass
+
+    def _describe_device(self) -> None:
+        if self._closing:
+            return
+        try:
+            from ..engine import describe_device
+
+            text = describe_device(self.device)
+        except Exception as exc:  # a broken GPU driver must not stop the app from opening
+            text = f"unavailable ({exc})"
+        self.device_text = text
+        self.controls.device_label.setText(f"Device: {text}")
+        self.device_described.emit(text)
+
+    # ----------------------------------------------------------------------------------- document
+
+    def set_image(self, pixels: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """Start a new document: ``pixels`` with ``mask`` (True = hole), empty history, nothing modified."""
+        if self.runner.is_running():
+            raise RuntimeError("cannot change the image while a restoration is running")
+        if mask is not None and mask.shape != pixels.shape[:2]:
+            raise ValueError(f"mask shape {mask.shape} does not match the image {pixels.shape[:2]}")
+        self._image = pixels
+        self._saved = pixels
+        self._result = None
+        self._drop_session()
+        self._plot_offset = 0
+        self.controls.loss_plot.clear()
+        self.controls.finish_progress("Ready")
+        self.undo_stack.clear()
+        self.canvas.set_image(pixels, mask=mask)
+        self.canvas.set_mask_visible(True)
+        self.canvas.setFocus()
+        self.image_changed.emit()
+        self.result_changed.emit()
+        self.modified_changed.emit(False)
+        self._update_actions()
+
+    def image(self) -> np.ndarray | None:
+        """The current image (after any accepted results)."""
+        return self._image
+
+    def mask(self) -> np.ndarray:
+        """The painted mask, bool (H, W), True = hole."""
+        return self.canvas.mask()
+
+    def set_mask(self, mask: np.ndarray) -> None:
+        """Replace the mask (undoable), e.g. with one loaded from a file."""
+        self.canvas.set_mask(np.asarray(mask, bool), "Load mask")
+        self.canvas.set_mask_visible(True)
+
+    def result(self) -> np.ndarray | None:
+        """The last result not yet accepted (None if there is none)."""
+        return self._result
+
+    def output(self) -> np.ndarray | None:
+        """What Save or Apply should deliver: the pending result, else the image."""
+        return self._result if self._result is not None else self._image
+
+    def is_modified(self) -> bool:
+        """True when the image differs from the one last loaded or saved, or a result is pending."""
+        return self._image is not None and (self._image is not self._saved or self._result is not None)
+
+    def mark_saved(self) -> None:
+        self._saved = self._image
+        self.modified_changed.emit(self.is_modified())
+
+    def is_running(self) -> bool:
+        return self.runner.is_running()
+
+    def last_outcome(self) -> Outcome | None:
+        return self._last_outcome
+
+    # ----------------------------------------------------------------------------------- running
+
+    def _job_key(self) -> tuple:
+        k = self.controls
+        return (id(self._image), self._mask_version, k.task().name, k.preset(), k.seed(),
+                tuple(sorted(k.options().items())))
+
+    def _make_job(self, image: np.ndarray, mask: np.ndarray | None, task: Task, **extra: Any) -> Job:
+        k = self.controls
+        return Job(task, image, mask, preset=k.preset(), iterations=k.iterations(), seed=k.seed(),
+                   device=self.device, options=k.options(), **extra)
+
+    def _check_runnable(self, task: Task) -> np.ndarray | None:
+        """The mask to run with, or None (with a message) when a run cannot start."""
+        if self._image is None or self.runner.is_running():
+            return None
+        mask = self.canvas.mask()
+        if task.needs_mask and not mask.any():
+            self._say("Paint over the areas to restore first: the mask is empty.")
+            return None
+        return mask
+
+    def run(self) -> bool:
+        """Start a new fit on the current image and mask; False if it cannot start (message says why)."""
+        task = self.controls.task()
+        mask = self._check_runnable(task)
+        if mask is None:
+            return False
+        self._drop_session()
+        self._plot_offset = 0
+        self.controls.loss_plot.clear()
+        self._start(self._make_job(self._image, mask if task.needs_mask else None, task),
+                    key=self._job_key())
+        return True
+
+    def run_more(self) -> bool:
+        """Continue from the last result: the same fit resumed when the engine can, else a new fit on it."""
+        if self._result is None:
+            return self.run()
+        task = self.controls.task()
+        mask = self._check_runnable(task)
+        if mask is None:
+            return False
+        key = self._job_key()
+        m = mask if task.needs_mask else None
+        if self._session is not None and key == self._session_key:
+            job = self._make_job(self._image, m, task, session=self._session)
+        elif task.session is None:
+            job = self._make_job(self._result, m, task, resumable=False)  # refine the result itself
+        else:
+            return self.run()  # settings or mask changed: the old fit does not apply
+        self._start(job, key=key)
+        return True
+
+    def _start(self, job: Job, key: tuple) -> None:
+        self._pending_key = key
+        self._run_base = self._image
+        self._first_preview = True
+        self.controls.reset_progress("Starting…" if job.session is None else "Continuing…")
+        self.runner.start(job)
+        self._say(f"Running {job.task.label.lower()} ({job.preset})…")
+        self._update_actions()
+        self.running_changed.emit(True)
+
+    def stop(self) -> None:
+        """Finish the running fit now, keeping the best result so far."""
+        if self.runner.is_running():
+            self.runner.stop()
+            self.controls.progress_bar.setFormat("Stopping…")
+
+    def abort(self) -> None:
+        """Finish the running fit now and discard its result (used when closing)."""
+        self._closing = True
+        self.runner.abort()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Abort any run and wait for the worker thread to end; True when it has."""
+        self._closing = True
+        return self.runner.shutdown(timeout_ms)
+
+    def _on_progress(self, p: Any) -> None:
+        if self._closing or not self.runner.is_running():
+            return
+        if p.preview is not None:
+            self.canvas.set_result(p.preview)
+            if self._first_preview:
+                self._first_preview = False
+                self.canvas.set_mask_visible(False)
+        self.controls.show_progress(p.step, p.total, p.elapsed)
+        self.controls.loss_plot.add(self._plot_offset + p.step, p.loss)
+
+    def _on_finished(self, outcome: Outcome) -> None:
+        if self._closing:
+            return
+        if self._image is not self._run_base:
+            self.canvas.set_result(self._result)
+            self.controls.finish_progress("Discarded")
+            self._say("The image changed during the run; its result was discarded.")
+            return
+        self._last_outcome = outcome
+        self._result = outcome.result
+        self._session = outcome.session
+        self._session_key = self._pending_key if outcome.session is not None else None
+        self.canvas.set_result(outcome.result)
+        self.canvas.set_mask_visible(False)
+        last = outcome.last
+        took = format_duration(outcome.elapsed)
+        if last is not None:
+            self._plot_offset += last.step
+            self.controls.show_progress(last.step, last.total, outcome.elapsed)
+            if outcome.stopped:
+                text = f"Stopped at iteration {last.step} / {last.total}"
+            else:
+                text = f"Done: {last.step} iterations"
+        else:
+            text = "Stopped" if outcome.stopped else "Done"
+        self.controls.finish_progress(f"{text} ({took})")
+        suffix = " — the best result so far is kept" if outcome.stopped else ""
+        summary = f"{text} in {took}{suffix}. Accept to keep it, or Run more."
+        self.controls.eta_label.setText(summary)
+        self.message.emit(summary)
+        self.result_changed.emit()
+        self.modified_changed.emit(self.is_modified())
+        self.run_finished.emit(outcome)
+
+    def _on_failed(self, message: str) -> None:
+        self.canvas.set_result(self._result)
+        self.controls.finish_progress("Failed")
+        self._say(f"Failed: {message}")
+        self.run_failed.emit(message)
+        if not self._closing:
+            self.show_error("Restoration failed", message)
+
+    def _on_cancelled(self) -> None:
+        if not self._closing:
+            self.canvas.set_result(self._result)
+            self.controls.finish_progress("Cancelled")
+
+    def _on_idle(self) -> None:
+        self._update_actions()
+        self.running_changed.emit(False)
+        self.idle.emit()
+
+    def _drop_session(self) -> None:
+        self._session = None
+        self._session_key = None
+
+    # ----------------------------------------------------------------------------------- results
+
+    def accept_result(self) -> bool:
+        """Make the pending result the image (undoable); the mask is cleared for the next round."""
+        if self._result is None or self.runner.is_running():
+            return False
+        self.undo_stack.push(AcceptCommand(self, self._image, self._result, self.canvas.mask_image()))
+        self._say("Result accepted: paint a new mask for another round, or save.")
+        return True
+
+    def discard_result(self) -> None:
+        """Forget the pending result and show the image again."""
+        if self._result is not None and not self.runner.is_running():
+            self._result = None
+            self._drop_session()
+            self.canvas.set_result(None)
+            self.result_changed.emit()
+            self.modified_changed.emit(self.is_modified())
+            self._update_actions()
+
+    def _replace_image(self, pixels: np.ndarray, *, mask: QImage | None, result: np.ndarray | None) -> None:
+        self._image = pixels
+        self._result = result
+        self._drop_session()
+        self.canvas.set_image(pixels, mask=mask, fit=False)
+        self.canvas.set_result(result)
+        self.canvas.set_mask_visible(result is None)
+        self.image_changed.emit()
+        self.result_changed.emit()
+        self.modified_changed.emit(self.is_modified())
+        self._update_actions()
+
+    # ----------------------------------------------------------------------------------- UI state
+
+    def _on_mask_changed(self) -> None:
+        self._mask_version += 1
+
+    def _update_actions(self) -> None:
+        has_image = self._image is not None
+        running = self.runner.is_running()
+        self.run_action.setEnabled(has_image and not running)
+        self.run_more_action.setEnabled(has_image and not running and self._result is not None)
+        self.stop_action.setEnabled(running)
+        self.accept_action.setEnabled(self._result is not None and not running)
+        for a in (self.clear_mask_action, self.fit_action, self.zoom_100_action, self.zoom_in_action,
+                  self.zoom_out_action):
+            a.setEnabled(has_image)
+        self.controls.task_box.setEnabled(not running)
+
+    def _say(self, text: str) -> None:
+        if not self.runner.is_running():  # while running, the label shows the ETA
+            self.controls.eta_label.setText(text)
+        self.message.emit(text)
+
+    def show_error(self, title: str, text: str) -> QMessageBox:
+        """Show an error without blocking (window-modal); returns the box."""
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    # ----------------------------------------------------------------------------------- keys
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == COMPARE_KEY and not event.isAutoRepeat() and not event.modifiers():
+            self.canvas.set_show_before(True)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == COMPARE_KEY and not event.isAutoRepeat():
+            self.canvas.set_show_before(False)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+
+def _bind(button, action: QAction) -> None:
+    """Make ``button`` trigger ``action`` and follow its enabled state."""
+    button.clicked.connect(action.trigger)
+    button.setEnabled(action.isEnabled())
+    action.enabledChanged.connect(button.setEnabled)
