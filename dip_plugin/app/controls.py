@@ -122,11 +122,10 @@ class ControlsPanel(QWidget):
 
     task_changed = pyqtSignal(str)
 
-    def __init__(self, tasks: Mapping[str, Task], preset_iterations: Mapping[str, int],
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: Mapping[str, Task], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tasks = dict(tasks)
-        self._preset_iterations = dict(preset_iterations)
+        self._preset_iterations: dict[str, int] = {}
         self._option_widgets: dict[str, QWidget] = {}
 
         self.task_box = QComboBox()
@@ -138,10 +137,6 @@ class ControlsPanel(QWidget):
         self.hint.setStyleSheet("color: palette(placeholder-text);")
 
         self.preset_box = QComboBox()
-        for name, iterations in self._preset_iterations.items():
-            self.preset_box.addItem(name.capitalize(), name)
-            self.preset_box.setItemData(self.preset_box.count() - 1, f"up to {iterations} iterations",
-                                        Qt.ItemDataRole.ToolTipRole)
         self.preset_box.setToolTip("Speed against quality: fast previews, balanced, quality, or the paper's setup")
         self.iterations_box = QSpinBox()
         self.iterations_box.setRange(0, 100000)
@@ -223,7 +218,6 @@ class ControlsPanel(QWidget):
         self.task_box.currentIndexChanged.connect(self._on_task_index)
         self.preset_box.currentIndexChanged.connect(self._update_iterations_text)
         self._on_task_index()
-        self._update_iterations_text()
 
     # ----------------------------------------------------------------------------------- values
 
@@ -301,6 +295,7 @@ class ControlsPanel(QWidget):
         task = self.task()
         self.hint.setText(task.hint)
         self.hint.setVisible(bool(task.hint))
+        self._fill_presets(task)
         for w in self._option_widgets.values():
             self.form.removeRow(w)
         self._option_widgets = {}
@@ -309,6 +304,23 @@ class ControlsPanel(QWidget):
             self._option_widgets[option.name] = w
             self.form.addRow(option.label, w)
         self.task_changed.emit(task.name)
+
+    def _fill_presets(self, task: Task) -> None:
+        """List the task's presets, keeping the chosen name when the task has it too."""
+        current = self.preset_box.currentData()
+        self._preset_iterations = task.preset_iterations()
+        self.preset_box.blockSignals(True)
+        self.preset_box.clear()
+        for name, iterations in self._preset_iterations.items():
+            self.preset_box.addItem(name.capitalize(), name)
+            self.preset_box.setItemData(self.preset_box.count() - 1, f"up to {iterations} iterations",
+                                        Qt.ItemDataRole.ToolTipRole)
+        index = self.preset_box.findData(current)
+        if index < 0:
+            index = max(0, self.preset_box.findData("balanced"))
+        self.preset_box.setCurrentIndex(index)
+        self.preset_box.blockSignals(False)
+        self._update_iterations_text()
 
     def _update_iterations_text(self) -> None:
         default = self._preset_iterations.get(self.preset(), 0)

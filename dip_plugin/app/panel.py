@@ -59,12 +59,6 @@ class AcceptCommand(QUndoCommand):
         self._panel._replace_image(self._old_image, mask=self._old_mask, result=self._new_image)
 
 
-def _preset_iterations() -> dict[str, int]:
-    from ..engine import PRESETS  # torch: imported when the first panel is built
-
-    return {name: settings.iterations for name, settings in PRESETS.items()}
-
-
 class RestorePanel(QWidget):
     """Canvas, mask tools and controls for one image; runs restorations on a background thread.
 
@@ -105,7 +99,7 @@ class RestorePanel(QWidget):
 
         self.undo_stack = QUndoStack(self)
         self.canvas = Canvas(self.undo_stack)
-        self.controls = ControlsPanel(TASKS, _preset_iterations())
+        self.controls = ControlsPanel(TASKS)  # imports the engine (torch) for the presets
         self.runner = Runner(self)
         self._build_actions()
         self._build_layout()

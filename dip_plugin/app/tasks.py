@@ -4,9 +4,9 @@ A :class:`Task` says what the controls panel shows (label, whether a mask is nee
 options) and which engine function runs it.  Adding a restoration is a few lines::
 
     register(Task(
-        name="denoise", label="Remove noise", needs_mask=False,
-        function=engine_function("denoise"),
-        options=(Option("sigma", "Noise level", 25, minimum=1, maximum=100),),
+        name="super_resolve", label="Upscale", needs_mask=False,
+        function=engine_function("super_resolve"), presets="SR_PRESETS",
+        options=(Option("scale", "Factor", 4, choices=(2, 4, 8)),),
     ))
 
 The engine (and torch) is imported only when a task runs.
@@ -73,6 +73,8 @@ class Task:
     session : optional factory ``session(image, mask, preset=, seed=, device=, **options)`` of a
         resumable :class:`Session`, used for "Run more"; it may return None when unavailable.
     hint : one line shown under the picker.
+    presets : name of the engine's dict of this task's presets (name → ``Settings``, or an object with a
+        ``settings`` attribute); the preset picker lists its keys.
     """
 
     name: str
@@ -82,6 +84,12 @@ class Task:
     options: tuple[Option, ...] = ()
     session: Callable[..., Session | None] | None = None
     hint: str = ""
+    presets: str = "PRESETS"
+
+    def preset_iterations(self) -> dict[str, int]:
+        """The task's preset names with each one's default iteration count (imports the engine)."""
+        table = _engine_attr(self.presets) or {}
+        return {name: int(getattr(p, "settings", p).iterations) for name, p in table.items()}
 
     def call(self, image: np.ndarray, mask: np.ndarray | None, **kwargs: Any) -> np.ndarray:
         """Run the engine function once."""
@@ -99,18 +107,8 @@ class Task:
 
 
 def _engine_attr(name: str) -> Any:
-    engine = importlib.import_module("dip_plugin.engine")
-    found = getattr(engine, name, None)
-    if found is None:  # not re-exported (yet): look in the engine's task modules
-        for module in ("inpaint", "denoise", "super_resolve"):
-            try:
-                sub = importlib.import_module(f"dip_plugin.engine.{module}")
-            except ModuleNotFoundError:
-                continue
-            found = getattr(sub, name, None)
-            if found is not None:
-                break
-    return found
+    """``dip_plugin.engine.<name>``, or None when this version of the engine has none."""
+    return getattr(importlib.import_module("dip_plugin.engine"), name, None)
 
 
 def engine_function(name: str) -> Callable[..., np.ndarray]:

@@ -254,3 +254,23 @@ def test_device_is_described(qtbot, make_panel) -> None:
     qtbot.waitUntil(lambda: bool(panel.device_text), timeout=10000)
     assert panel.device_text.startswith("CPU")
     assert "CPU" in panel.controls.device_label.text()
+
+
+def test_a_result_of_another_size_can_be_shown_accepted_and_undone(qtbot, make_panel, image, monkeypatch) -> None:
+    def upscale(img, scale=2, **kwargs):
+        return np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
+
+    monkeypatch.setitem(tasks.TASKS, "up", tasks.Task("up", "Upscale", False, upscale,
+                                                      options=(tasks.Option("scale", "Factor", 2, choices=(2, 3)),)))
+    panel = make_panel(image)
+    panel.controls.set_task("up")
+    with qtbot.waitSignal(panel.run_finished, timeout=10000):
+        assert panel.run()  # no mask needed
+    wait_idle(qtbot, panel)
+    assert panel.result().shape == (64, 64, 3)
+    panel.canvas.set_split(True)
+    panel.canvas.grab()  # draws the larger result over the image's area
+    assert panel.accept_result()
+    assert panel.image().shape == (64, 64, 3) and panel.mask().shape == (64, 64)
+    panel.undo_stack.undo()
+    assert panel.image() is image and panel.mask().shape == (32, 32)

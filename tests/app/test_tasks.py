@@ -49,22 +49,33 @@ def test_a_task_without_mask_gets_only_the_image_and_its_options(monkeypatch) ->
     assert calls == [((4, 4), {"preset": "fast", "sigma": 10})]
 
 
-def test_task_options_become_fields_in_the_controls(qtbot) -> None:
+def test_task_options_and_presets_follow_the_chosen_task(qtbot, monkeypatch) -> None:
+    import dip_plugin.engine
     from dip_plugin.app.controls import ControlsPanel
+    from dip_plugin.engine import PRESETS
 
+    monkeypatch.setattr(dip_plugin.engine, "UPSCALE_PRESETS", {"fast": PRESETS["fast"], "sharp": PRESETS["paper"]},
+                        raising=False)
     tasks = {
         "inpaint": get_task("inpaint"),
-        "sr": Task("sr", "Upscale", needs_mask=False, function=lambda im, **k: im,
+        "sr": Task("sr", "Upscale", needs_mask=False, function=lambda im, **k: im, presets="UPSCALE_PRESETS",
                    options=(Option("factor", "Factor", 4, choices=(2, 4, 8)),
                             Option("sharp", "Sharpen", False),
                             Option("sigma", "Sigma", 0.5, minimum=0.0, maximum=2.0))),
     }
-    controls = ControlsPanel(tasks, {"fast": 400, "balanced": 1200})
+    controls = ControlsPanel(tasks)
     qtbot.addWidget(controls)
     assert controls.options() == {}
+    assert [controls.preset_box.itemData(i) for i in range(controls.preset_box.count())] == list(PRESETS)
+    controls.set_preset("fast")
     with qtbot.waitSignal(controls.task_changed) as blocker:
         controls.set_task("sr")
     assert blocker.args == ["sr"]
     assert controls.options() == {"factor": 4, "sharp": False, "sigma": 0.5}
+    assert [controls.preset_box.itemData(i) for i in range(controls.preset_box.count())] == ["fast", "sharp"]
+    assert controls.preset() == "fast"  # kept: the new task has it too
+    controls.set_preset("sharp")
+    assert controls.iterations_box.specialValueText() == f"Preset ({PRESETS['paper'].iterations})"
     controls.set_task("inpaint")
     assert controls.options() == {}
+    assert controls.preset() == "balanced"  # "sharp" is not an inpainting preset
