@@ -42,15 +42,15 @@ class TaskPreset:
 
     holdout_fraction : share of random pixels kept out of the energy to judge the fit by (0: none).
     discrepancy : also run until the residual reaches the estimated noise variance (denoising).
-    tile : most pixels on a side of a tile, at the observation's resolution.
-    overlap : pixels shared by neighbouring tiles, at the observation's resolution.
+    tile : most pixels on a side of a tile's fit (at the output's resolution).
+    overlap : pixels shared by neighbouring tiles (at the output's resolution).
     """
 
     settings: Settings
     holdout_fraction: float = 0.0
     discrepancy: bool = False
-    tile: int = 128
-    overlap: int = 16
+    tile: int = 256
+    overlap: int = 32
 
     def with_iterations(self, iterations: int | None) -> TaskPreset:
         """A copy with a fixed most-steps-per-tile (``None`` or 0 keeps the preset's)."""
@@ -144,7 +144,7 @@ def plan_tiles(h: int, w: int, tile: int, overlap: int) -> list[tuple[int, int, 
     Example
     -------
     >>> plan_tiles(100, 300, 128, 16)
-    [(0, 100, 0, 111), (0, 100, 94, 206), (0, 100, 189, 300)]
+    [(0, 100, 0, 111), (0, 100, 94, 205), (0, 100, 189, 300)]
     """
     overlap = max(0, min(overlap, tile // 2))
     return [(y0, y1, x0, x1) for y0, y1 in _split(h, tile, overlap) for x0, x1 in _split(w, tile, overlap)]
@@ -163,8 +163,9 @@ def _ramp(n: int, lo_edge: bool, hi_edge: bool, width: int) -> np.ndarray:
     return np.clip(r, 1e-3, 1.0)
 
 
-def _pad_amounts(n: int, multiple: int) -> tuple[int, int]:
-    total = -n % multiple
+def _pad_amounts(n: int, multiple: int, minimum: int) -> tuple[int, int]:
+    """Padding that takes ``n`` to a multiple of ``multiple`` of at least ``minimum``, split evenly."""
+    total = max(minimum, math.ceil(n / multiple) * multiple) - n
     return total // 2, total - total // 2
 
 
@@ -185,8 +186,10 @@ def _prepare_tile(job: RestoreJob, box: tuple[int, int, int, int], task: TaskPre
     h, w = job.observed.shape[:2]
     s = job.scale
     obs_multiple = multiple // math.gcd(multiple, s)
-    pt, pb = _pad_amounts(y1 - y0, obs_multiple)
-    pl, pr = _pad_amounts(x1 - x0, obs_multiple)
+    # The net's deepest level needs at least 2×2 pixels (BatchNorm over a single value fails).
+    minimum = math.ceil(2 * multiple / s / obs_multiple) * obs_multiple
+    pt, pb = _pad_amounts(y1 - y0, obs_multiple, minimum)
+    pl, pr = _pad_amounts(x1 - x0, obs_multiple, minimum)
     widths = ((pt, pb), (pl, pr))
     obs = np.pad(job.observed[y0:y1, x0:x1], (*widths, (0, 0)), mode="symmetric")
     usable = job.usable[y0:y1, x0:x1]
@@ -213,7 +216,7 @@ def _prepare_tile(job: RestoreJob, box: tuple[int, int, int, int], task: TaskPre
         holdout=torch.from_numpy(holdout_p)[None, None] if holdout.any() else None,
         guide=guide,
     )
-    ov = task.overlap * s
+    ov = max(2, task.overlap // s) * s
     blend = np.outer(_ramp((y1 - y0) * s, y0 == 0, y1 == h, ov), _ramp((x1 - x0) * s, x0 == 0, x1 == w, ov))
     return _Tile(y0, y1, x0, x1, (pt, pb, pl, pr), problem, blend[..., None])
 
@@ -225,7 +228,7 @@ class _Canvas:
         self.start = start
         self.scale = scale
         self.num = np.zeros_like(start)
-        self.den = np.zeros(start.shape[:2] + (1,), np.float32)
+        self.den = np.zeros((*start.shape[:2], 1), np.float32)
 
     def _crop(self, tile: _Tile, out: torch.Tensor) -> tuple[tuple[slice, slice], np.ndarray]:
         s = self.scale
@@ -262,8 +265,9 @@ def run_tiled(job: RestoreJob, task: TaskPreset, *, seed: int, device: torch.dev
     """
     s = task.settings
     h, w = job.observed.shape[:2]
-    tiles = [_prepare_tile(job, box, task, s.net.multiple, seed + i)
-             for i, box in enumerate(plan_tiles(h, w, task.tile, task.overlap))]
+    sc = job.scale
+    boxes = plan_tiles(h, w, max(8, task.tile // sc), max(2, task.overlap // sc))
+    tiles = [_prepare_tile(job, box, task, s.net.multiple, seed + i) for i, box in enumerate(boxes)]
     noise_var = estimate_noise_var(job.observed, job.usable) if task.discrepancy else None
     canvas = _Canvas(job.start.astype(np.float32), job.scale)
     reporter = Reporter(on_progress, should_stop, total=s.iterations * len(tiles), every=s.report_every)

@@ -1,0 +1,53 @@
+"""What the one-image restoration commands (denoise, jpeg, super-resolve, flash-no-flash) share.
+
+Each takes an IMAGE, the common options of :mod:`dip_plugin.cli._common`, runs one engine call
+with a progress bar, and writes the result atomically with the input's metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import CliError
+from . import _common as common
+
+__all__ = ["add_options", "check_gif", "finish", "run_single"]
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The common options, with -o described for one result file."""
+    common.add_common_options(parser)
+
+
+def check_gif(args: argparse.Namespace) -> None:
+    """Refuse a ``--gif`` that would overwrite the result."""
+    if args.gif is not None and common.same_file(args.gif, args.output):
+        raise CliError(f"--gif {args.gif} is the output file too; give another name")
+
+
+def run_single(args: argparse.Namespace, fn: Callable[..., np.ndarray], *extra: Any) -> int:
+    """Check paths, read ``args.image``, run ``fn(pixels, *extra, ...)``, write ``args.output``."""
+    output = common.check_output(args.output, args.image)
+    check_gif(args)
+    image = common.read_image(args.image)
+    common.check_options(args)  # imports the engine: after the quick checks of the files
+    return finish(args, output, image, fn, image.pixels, *extra, label=Path(args.image).name)
+
+
+def finish(args: argparse.Namespace, output: Path, like: Any, fn: Callable[..., np.ndarray], *inputs: Any,
+           label: str) -> int:
+    """Run the engine on ``inputs``, write the result like ``like``, say so unless ``--quiet``."""
+    started = time.perf_counter()
+    result = common.run_engine(fn, *inputs, args=args, label=label)
+    common.write_image(output, result, like=like)
+    if not args.quiet:
+        h, w = result.shape[:2]
+        print(f"dip: wrote {output} ({w}×{h}, {time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    return 0
