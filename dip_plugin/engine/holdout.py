@@ -40,19 +40,20 @@ def hole_thickness(hole: torch.Tensor, cap: int = 64) -> int:
     return max(1, min(cap, 2 * steps - 1))
 
 
-def square_patches(hole: torch.Tensor, usable: torch.Tensor, *, seed: int = 0,
-                   max_side: int = 16, fraction: float = 0.06) -> torch.Tensor:
+def square_patches(hole: torch.Tensor, usable: torch.Tensor, *, seed: int = 0, max_side: int = 16,
+                   fraction: float = 0.06, thickness: int | None = None) -> torch.Tensor:
     """Held-out square patches in ``usable`` pixels, as thick as the hole (up to ``max_side``).
 
     Parameters
     ----------
     hole, usable : (1, 1, H, W) bool tensors.
+    thickness : the hole's :func:`hole_thickness`, when already known.
 
     Returns
     -------
     (1, 1, H, W) bool tensor, a subset of ``usable``; empty when nothing fits.
     """
-    side = max(2, min(max_side, hole_thickness(hole)))
+    side = max(2, min(max_side, hole_thickness(hole) if thickness is None else thickness))
     known_area = int(usable.sum())
     budget = min(fraction * known_area, max(float(hole.sum()), 64.0))
     count = int(min(64, max(6, budget // (side * side))))

@@ -10,7 +10,7 @@ import torch
 from .classical import smooth_fill
 from .device import select_device
 from .fit import Fit, Problem
-from .holdout import square_patches
+from .holdout import hole_thickness, square_patches
 from .pixels import Pixels, check_image_and_mask, to_pixels
 from .presets import Settings, get_preset
 from .progress import ProgressCallback, Reporter, StopCallback
@@ -30,11 +30,12 @@ class _CropJob:
     known: torch.Tensor
     holdout: torch.Tensor | None
     smooth: torch.Tensor
+    thickness: int
     fit: Fit | None = None
 
     def problem(self, settings: Settings) -> Problem:
         weight = self.known if self.holdout is None else self.known & ~self.holdout
-        guide = self.smooth if settings.guide_smooth else None
+        guide = self.smooth if self.thickness <= settings.guide_max_thickness else None
         return Problem(self.target, weight.float(), out_size=tuple(self.target.shape[-2:]), holdout=self.holdout,
                        guide=guide)
 
@@ -90,14 +91,15 @@ def _prepare(pixels: Pixels, mask: np.ndarray, crop: Crop, hole: np.ndarray, set
     known = resize_mask(valid, size, any_=False)
     small_hole = resize_mask(to_tensor(mask[crop.slices]), size, any_=True)
     target = torch.where(known, target, torch.zeros_like(target))
+    thickness = hole_thickness(small_hole)
     holdout = None
     if settings.guard or settings.early_stop:
-        holdout = square_patches(small_hole, known, seed=seed)
+        holdout = square_patches(small_hole, known, seed=seed, thickness=thickness)
         if not bool(holdout.any()):
             holdout = None
     fit_known = known if holdout is None else known & ~holdout
     smooth = smooth_fill(target, fit_known, iters=200)
-    return _CropJob(crop, hole, target, known, holdout, smooth)
+    return _CropJob(crop, hole, target, known, holdout, smooth, thickness)
 
 
 def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:

@@ -162,7 +162,8 @@ def test_a_short_fit_lowers_the_hole_error_of_the_net_output():
 
     img = scene("weave", 64, seed=2)
     mask = hole_mask("scribble", 64, seed=2)
-    preset = dataclasses.replace(PRESETS["fast"], guard=False, early_stop=False, reg_noise_std=0.0)
+    preset = dataclasses.replace(PRESETS["fast"], guard=False, early_stop=False, reg_noise_std=0.0,
+                                 guide_max_thickness=0)
     session = InpaintSession(img, mask, preset=preset, device="cpu")
     job = session.jobs[0]
     fit = Fit(job.problem(preset), preset, device=session.device)
