@@ -35,7 +35,9 @@ class _CropJob:
 
     def problem(self, settings: Settings) -> Problem:
         weight = self.known if self.holdout is None else self.known & ~self.holdout
-        guide = self.smooth if self.thickness <= settings.guide_max_thickness else None
+        # The guide is concatenated to the full-resolution input; a Deep Decoder's input is coarser.
+        thin = self.thickness <= settings.guide_max_thickness
+        guide = self.smooth if thin and settings.net.kind == "skip" else None
         return Problem(self.target, weight.float(), out_size=tuple(self.target.shape[-2:]), holdout=self.holdout,
                        guide=guide)
 

@@ -177,3 +177,13 @@ def test_a_short_fit_lowers_the_hole_error_of_the_net_output():
     for _ in fit.steps(60):
         pass
     assert hole_error() < 0.5 * initial
+
+
+def test_deep_decoder_fills_thin_holes_without_the_full_resolution_guide():
+    from dip_plugin.engine.nets import NetSpec
+
+    img = scene("face", 64, seed=0)
+    mask = hole_mask("thin", 64, seed=0)
+    preset = dataclasses.replace(PRESETS["fast"], net=NetSpec(kind="decoder", up=(16,) * 4), iterations=3)
+    out = inpaint(img, mask, preset=preset, device="cpu")
+    assert out.shape == img.shape and np.array_equal(out[~mask], img[~mask])
