@@ -1,8 +1,10 @@
-"""The controls beside the canvas: task, preset, iterations, seed, Run/Stop, progress and the loss curve."""
+"""The controls beside the canvas: task, preset, iterations, seed, mask suggestion, Run/Stop, progress and the
+loss curve."""
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,21 +14,26 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from .tasks import Option, Task
 
-__all__ = ["ControlsPanel", "LossPlot", "format_duration"]
+__all__ = ["IMAGE_FILTER", "ControlsPanel", "FileField", "LossPlot", "format_duration"]
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp *.gif);;All files (*)"
 
 
 def format_duration(seconds: float) -> str:
@@ -114,8 +121,41 @@ class LossPlot(QWidget):
                    f"{self._points[-1][1]:.2e}")
 
 
+class FileField(QWidget):
+    """A file path with a Browse button: the field of an image file option (:attr:`Option.file`)."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._title = title
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("none chosen")
+        self.edit.setClearButtonEnabled(True)
+        self.browse_button = QToolButton()
+        self.browse_button.setText("…")
+        self.browse_button.setToolTip(f"Choose the {title.lower()}")
+        self.browse_button.clicked.connect(self.browse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.browse_button)
+
+    def value(self) -> str:
+        """The chosen path ("" when none)."""
+        return self.edit.text().strip()
+
+    def set_value(self, path: str | os.PathLike[str]) -> None:
+        self.edit.setText(os.fspath(path))
+
+    def browse(self) -> None:
+        folder = os.path.dirname(self.value())
+        path, _ = QFileDialog.getOpenFileName(self, self._title, folder, IMAGE_FILTER)
+        if path:
+            self.set_value(path)
+
+
 class ControlsPanel(QWidget):
-    """Task, settings, Run / Run more / Stop / Accept, progress bar with ETA, and the loss plot.
+    """Task, settings, mask suggestion, Run / Run more / Stop / Accept, progress bar with ETA, and the loss plot.
 
     The buttons are plain widgets: the owner connects them (see ``RestorePanel``).
     """
@@ -127,6 +167,8 @@ class ControlsPanel(QWidget):
         self._tasks = dict(tasks)
         self._preset_iterations: dict[str, int] = {}
         self._option_widgets: dict[str, QWidget] = {}
+        self._option_values: dict[str, dict[str, Any]] = {}  # task name → its options when last shown
+        self._options_task: str | None = None
 
         self.task_box = QComboBox()
         for task in self._tasks.values():
@@ -135,6 +177,24 @@ class ControlsPanel(QWidget):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(placeholder-text);")
+
+        # Shown for tasks that need a mask: propose one for the scratches and dust of an old photo.
+        self.suggest_button = QPushButton("Suggest mask")
+        self.suggest_button.setAutoDefault(False)
+        self.suggest_button.setToolTip("Mark thin scratches and dust automatically; the proposal replaces the mask "
+                                       "(Ctrl+Z brings the previous one back) (Ctrl+Shift+M)")
+        self.sensitivity_box = QDoubleSpinBox()
+        self.sensitivity_box.setRange(0.0, 1.0)
+        self.sensitivity_box.setSingleStep(0.05)
+        self.sensitivity_box.setDecimals(2)
+        self.sensitivity_box.setValue(0.5)
+        self.sensitivity_box.setToolTip("Higher marks fainter scratches and dust, and more that is neither")
+        self.mask_row = QWidget()
+        mr = QHBoxLayout(self.mask_row)
+        mr.setContentsMargins(0, 0, 0, 0)
+        mr.addWidget(self.suggest_button, 1)
+        mr.addWidget(QLabel("Sensitivity"))
+        mr.addWidget(self.sensitivity_box)
 
         self.preset_box = QComboBox()
         self.preset_box.setToolTip("Speed against quality: fast previews, balanced, quality, or the paper's setup")
@@ -157,6 +217,7 @@ class ControlsPanel(QWidget):
         tg = QVBoxLayout(task_group)
         tg.addWidget(self.task_box)
         tg.addWidget(self.hint)
+        tg.addWidget(self.mask_row)
         tg.addLayout(self.form)
 
         self.run_button = QPushButton("Run")
@@ -249,6 +310,25 @@ class ControlsPanel(QWidget):
     def set_seed(self, n: int) -> None:
         self.seed_box.setValue(int(n))
 
+    def sensitivity(self) -> float:
+        """The mask suggestion's sensitivity, 0 … 1."""
+        return self.sensitivity_box.value()
+
+    def set_sensitivity(self, value: float) -> None:
+        self.sensitivity_box.setValue(float(value))
+
+    def set_option(self, name: str, value: Any) -> None:
+        """Set the current task's option ``name``; KeyError when the task has none of that name."""
+        w = self._option_widgets[name]
+        if isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QComboBox):
+            w.setCurrentIndex(w.findData(value))
+        elif isinstance(w, FileField):
+            w.set_value(value)
+        else:
+            w.setValue(value)
+
     def options(self) -> dict[str, Any]:
         """The current task's extra options, as keyword arguments."""
         values: dict[str, Any] = {}
@@ -295,7 +375,10 @@ class ControlsPanel(QWidget):
         task = self.task()
         self.hint.setText(task.hint)
         self.hint.setVisible(bool(task.hint))
+        self.mask_row.setVisible(task.needs_mask)
         self._fill_presets(task)
+        if self._options_task is not None:  # kept for when that task is chosen again
+            self._option_values[self._options_task] = self.options()
         for w in self._option_widgets.values():
             self.form.removeRow(w)
         self._option_widgets = {}
@@ -303,6 +386,9 @@ class ControlsPanel(QWidget):
             w = _option_widget(option)
             self._option_widgets[option.name] = w
             self.form.addRow(option.label, w)
+        for name, value in self._option_values.get(task.name, {}).items():
+            self.set_option(name, value)
+        self._options_task = task.name
         self.task_changed.emit(task.name)
 
     def _fill_presets(self, task: Task) -> None:
@@ -329,7 +415,10 @@ class ControlsPanel(QWidget):
 
 def _option_widget(option: Option) -> QWidget:
     w: QWidget
-    if option.choices:
+    if option.file:
+        w = FileField(option.label)
+        w.set_value(option.default or "")
+    elif option.choices:
         w = QComboBox()
         for value in option.choices:
             w.addItem(str(value), value)

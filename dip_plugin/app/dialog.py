@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QVBoxLayout
 
 from .panel import RestorePanel
 from .settings import APPLICATION, ORGANIZATION, app_settings
+from .tasks import TASKS
 
 __all__ = ["RestoreDialog", "run_restore_dialog"]
 
@@ -45,7 +46,9 @@ class RestoreDialog(QDialog):
         self.output: np.ndarray | None = None
         self._pending: str | None = None  # "apply" or "reject", waiting for the worker to end
         self._settings = app_settings()
-        self.panel = RestorePanel(self, device=device, settings=self._settings)
+        # The caller gets an image of the input's size back: no task that changes the size.
+        same_size = {name: task for name, task in TASKS.items() if not task.resizes}
+        self.panel = RestorePanel(self, device=device, settings=self._settings, tasks=same_size)
         self.panel.controls.set_task(task)
         self.panel.set_image(image, mask)
         self.panel.controls.set_preset(preset)

@@ -2,7 +2,9 @@
 
 The same widget is the centre of the ``dip app`` window and of the GIMP plug-in's dialog
 (:func:`dip_plugin.app.dialog.run_restore_dialog`).  It holds the document state: the image, the painted
-mask, the pending result and the undo stack; the fit runs on a :class:`~dip_plugin.app.worker.Runner`.
+mask, the pending result and the undo stack; the fit runs on a :class:`~dip_plugin.app.worker.Runner`,
+and so does the mask suggestion for old photos (:meth:`RestorePanel.suggest_mask`), which takes
+seconds on a large image.
 
 Example (needs a QApplication)::
 
@@ -14,6 +16,7 @@ Example (needs a QApplication)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -33,7 +36,7 @@ from PyQt6.QtWidgets import (
 from .canvas import BRUSH, ERASER, Canvas
 from .controls import ControlsPanel, format_duration
 from .settings import app_settings
-from .tasks import TASKS, Task
+from .tasks import SUGGEST_MASK, TASKS, Task
 from .worker import Job, Outcome, Runner
 
 __all__ = ["RestorePanel"]
@@ -65,7 +68,10 @@ class RestorePanel(QWidget):
     Signals: ``running_changed(bool)``, ``result_changed()`` (a result appeared or went away),
     ``image_changed()`` (the image itself changed: accepted or undone), ``modified_changed(bool)``,
     ``message(str)`` (for a status bar), ``run_finished(Outcome)``, ``run_failed(str)``,
-    ``idle()`` (the worker thread has ended), ``device_described(str)``.
+    ``idle()`` (the worker thread has ended), ``device_described(str)``, ``mask_suggested(int)`` (a
+    suggested mask arrived; the number of pixels marked).
+
+    ``tasks`` limits the task picker (default: every task in :data:`~dip_plugin.app.tasks.TASKS`).
     """
 
     running_changed = pyqtSignal(bool)
@@ -77,9 +83,10 @@ class RestorePanel(QWidget):
     run_failed = pyqtSignal(str)
     idle = pyqtSignal()
     device_described = pyqtSignal(str)
+    mask_suggested = pyqtSignal(int)
 
     def __init__(self, parent: QWidget | None = None, *, device: str = "auto",
-                 settings: QSettings | None = None) -> None:
+                 settings: QSettings | None = None, tasks: Mapping[str, Task] | None = None) -> None:
         super().__init__(parent)
         self.device = device
         self.device_text = ""
@@ -96,10 +103,11 @@ class RestorePanel(QWidget):
         self._last_outcome: Outcome | None = None
         self._pending_key: tuple | None = None
         self._first_preview = False
+        self._suggesting = False
 
         self.undo_stack = QUndoStack(self)
         self.canvas = Canvas(self.undo_stack)
-        self.controls = ControlsPanel(TASKS)  # imports the engine (torch) for the presets
+        self.controls = ControlsPanel(TASKS if tasks is None else tasks)  # imports the engine (torch) for presets
         self.runner = Runner(self)
         self._build_actions()
         self._build_layout()
@@ -153,6 +161,9 @@ class RestorePanel(QWidget):
         self.bigger_action = self._action("Bigger brush", c.grow_brush, "]", "Bigger brush")
         self.smaller_action = self._action("Smaller brush", c.shrink_brush, "[", "Smaller brush")
         self.clear_mask_action = self._action("Clear mask", c.clear_mask, "Ctrl+Delete", "Erase the whole mask")
+        self.suggest_mask_action = self._action(
+            "Suggest scratch mask", self.suggest_mask, "Ctrl+Shift+M",
+            "Mark thin scratches and dust automatically; the proposal replaces the mask")
         self.show_mask_action = self._action("Show mask", c.set_mask_visible, "M", "Show the mask overlay",
                                              checkable=True)
         self.show_mask_action.setChecked(True)
@@ -219,6 +230,7 @@ class RestorePanel(QWidget):
         _bind(k.run_more_button, self.run_more_action)
         _bind(k.stop_button, self.stop_action)
         _bind(k.accept_button, self.accept_action)
+        _bind(k.suggest_button, self.suggest_mask_action)
         k.compare_button.pressed.connect(lambda: c.set_show_before(True))
         k.compare_button.released.connect(lambda: c.set_show_before(False))
         k.split_box.toggled.connect(self.split_action.setChecked)
@@ -233,6 +245,8 @@ class RestorePanel(QWidget):
         c.mask_changed.connect(self._on_mask_changed)
         k.preset_box.currentIndexChanged.connect(lambda: self._settings.setValue("panel/preset", k.preset()))
         k.task_changed.connect(lambda name: self._settings.setValue("panel/task", name))
+        k.task_changed.connect(self._update_actions)
+        k.sensitivity_box.valueChanged.connect(lambda v: self._settings.setValue("panel/mask_sensitivity", v))
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
@@ -245,6 +259,10 @@ class RestorePanel(QWidget):
         self.controls.set_preset(str(s.value("panel/preset", "balanced")))
         try:
             self.canvas.set_brush_size(int(s.value("panel/brush_size", 24)))
+        except (TypeError, ValueError):
+            pass
+        try:
+            self.controls.set_sensitivity(float(s.value("panel/mask_sensitivity", 0.5)))
         except (TypeError, ValueError):
             pass
 
@@ -356,10 +374,16 @@ class RestorePanel(QWidget):
         return True
 
     def run_more(self) -> bool:
-        """Continue from the last result: the same fit resumed when the engine can, else a new fit on it."""
+        """Continue from the last result: the same fit resumed when the engine can, else a new fit on it.
+
+        Not for a task that changes the size (it would enlarge the result again): False, with a message.
+        """
         if self._result is None:
             return self.run()
         task = self.controls.task()
+        if task.resizes:
+            self._say(f"{task.label} cannot continue from its result: Accept it and Run again to repeat.")
+            return False
         mask = self._check_runnable(task)
         if mask is None:
             return False
@@ -374,15 +398,31 @@ class RestorePanel(QWidget):
         self._start(job, key=key)
         return True
 
-    def _start(self, job: Job, key: tuple) -> None:
+    def _start(self, job: Job, key: tuple | None, *, progress: str | None = None, text: str | None = None) -> None:
         self._pending_key = key
         self._run_base = self._image
         self._first_preview = True
-        self.controls.reset_progress("Starting…" if job.session is None else "Continuing…")
+        self.controls.reset_progress(progress or ("Starting…" if job.session is None else "Continuing…"))
         self.runner.start(job)
-        self._say(f"Running {job.task.label.lower()} ({job.preset})…")
+        self._say(text or f"Running {job.task.label.lower()} ({job.preset})…")
         self._update_actions()
         self.running_changed.emit(True)
+
+    def suggest_mask(self) -> bool:
+        """Propose a mask of the image's scratches and dust (for an old photo); False if it cannot start.
+
+        The engine's ``suggest_mask`` runs on the worker thread (seconds on a large image); when it
+        ends, its proposal replaces the mask as one undoable step and ``mask_suggested`` is emitted.
+        A proposal with nothing marked leaves the mask as it is.
+        """
+        if self._image is None or self.runner.is_running():
+            return False
+        self._suggesting = True
+        job = Job(SUGGEST_MASK, self._image, None, options={"sensitivity": self.controls.sensitivity()},
+                  resumable=False)
+        self._start(job, None, progress="Finding scratches and dust…",
+                    text="Looking for thin scratches and dust…")
+        return True
 
     def stop(self) -> None:
         """Finish the running fit now, keeping the best result so far."""
@@ -419,6 +459,9 @@ class RestorePanel(QWidget):
             self.controls.finish_progress("Discarded")
             self._say("The image changed during the run; its result was discarded.")
             return
+        if outcome.job.task is SUGGEST_MASK:
+            self._apply_suggestion(np.asarray(outcome.result, bool), outcome.elapsed)
+            return
         self._last_outcome = outcome
         self._result = outcome.result
         self._session = outcome.session
@@ -445,13 +488,31 @@ class RestorePanel(QWidget):
         self.modified_changed.emit(self.is_modified())
         self.run_finished.emit(outcome)
 
+    def _apply_suggestion(self, mask: np.ndarray, elapsed: float) -> None:
+        count = int(mask.sum())
+        took = format_duration(elapsed)
+        if count == 0:
+            self.controls.finish_progress(f"Nothing found ({took})")
+            summary = (f"No scratches or dust found at sensitivity {self.controls.sensitivity():.2f}; the mask is "
+                       "unchanged. Try a higher sensitivity.")
+        else:
+            self.canvas.set_mask(mask, "Suggest mask")
+            self.canvas.set_mask_visible(True)
+            share = 100.0 * count / mask.size
+            self.controls.finish_progress(f"Mask suggested ({took})")
+            summary = (f"Suggested mask: {count:,} pixels marked ({share:.1f} % of the image). Correct it with the "
+                       "brush and eraser (Ctrl+Z brings back the previous mask), then Run.")
+        self.controls.eta_label.setText(summary)  # the worker has not ended yet: _say would skip the label
+        self.message.emit(summary)
+        self.mask_suggested.emit(count)
+
     def _on_failed(self, message: str) -> None:
         self.canvas.set_result(self._result)
         self.controls.finish_progress("Failed")
         self._say(f"Failed: {message}")
         self.run_failed.emit(message)
         if not self._closing:
-            self.show_error("Restoration failed", message)
+            self.show_error("Mask suggestion failed" if self._suggesting else "Restoration failed", message)
 
     def _on_cancelled(self) -> None:
         if not self._closing:
@@ -459,6 +520,7 @@ class RestorePanel(QWidget):
             self.controls.finish_progress("Cancelled")
 
     def _on_idle(self) -> None:
+        self._suggesting = False
         self._update_actions()
         self.running_changed.emit(False)
         self.idle.emit()
@@ -504,12 +566,14 @@ class RestorePanel(QWidget):
     def _on_mask_changed(self) -> None:
         self._mask_version += 1
 
-    def _update_actions(self) -> None:
+    def _update_actions(self, *_: object) -> None:
         has_image = self._image is not None
         running = self.runner.is_running()
+        task = self.controls.task()
         self.run_action.setEnabled(has_image and not running)
-        self.run_more_action.setEnabled(has_image and not running and self._result is not None)
-        self.stop_action.setEnabled(running)
+        self.run_more_action.setEnabled(has_image and not running and self._result is not None and not task.resizes)
+        self.stop_action.setEnabled(running and not self._suggesting)  # a suggestion cannot end early
+        self.suggest_mask_action.setEnabled(has_image and not running and task.needs_mask)
         self.accept_action.setEnabled(self._result is not None and not running)
         for a in (self.clear_mask_action, self.fit_action, self.zoom_100_action, self.zoom_in_action,
                   self.zoom_out_action):

@@ -4,10 +4,14 @@ A :class:`Task` says what the controls panel shows (label, whether a mask is nee
 options) and which engine function runs it.  Adding a restoration is a few lines::
 
     register(Task(
-        name="super_resolve", label="Upscale", needs_mask=False,
+        name="super_resolve", label="Upscale", needs_mask=False, resizes=True,
         function=engine_function("super_resolve"), presets="SR_PRESETS",
-        options=(Option("scale", "Factor", 4, choices=(2, 4, 8)),),
+        options=(Option("scale", "Factor", 2, choices=(2, 4, 8)),),
     ))
+
+The app offers inpainting, denoising, upscaling, JPEG artifact removal and flash/no-flash
+reconstruction.  :data:`SUGGEST_MASK` is not a restoration but runs the same way: it proposes a
+scratch and dust mask for an old photo, which the user edits before inpainting.
 
 The engine (and torch) is imported only when a task runs.
 
@@ -27,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["TASKS", "Option", "Session", "Task", "engine_function", "get_task", "register"]
+__all__ = ["SUGGEST_MASK", "TASKS", "Option", "Session", "Task", "engine_function", "get_task", "register"]
 
 
 class Session(Protocol):
@@ -42,7 +46,8 @@ class Option:
     """An extra keyword argument of a task's engine function, shown as a field in the controls.
 
     ``default`` decides the widget: a bool is a check box, an int a spin box, a float a decimal spin
-    box; ``choices`` (a sequence of values) makes it a drop-down list.
+    box; ``choices`` (a sequence of values) makes it a drop-down list; ``file=True`` makes it an image
+    file field whose value is the chosen path (``""`` while none is chosen).
 
     Example
     -------
@@ -57,6 +62,7 @@ class Option:
     maximum: float | None = None
     choices: tuple[Any, ...] = ()
     tooltip: str = ""
+    file: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,9 @@ class Task:
     hint : one line shown under the picker.
     presets : name of the engine's dict of this task's presets (name → ``Settings``, or an object with a
         ``settings`` attribute); the preset picker lists its keys.
+    resizes : True when the result has another size than the image (upscaling).  Run more is then
+        not offered (it would enlarge the result again), and windows that must hand back an image of
+        the input's size (the GIMP plug-in's dialog) leave the task out.
     """
 
     name: str
@@ -85,6 +94,7 @@ class Task:
     session: Callable[..., Session | None] | None = None
     hint: str = ""
     presets: str = "PRESETS"
+    resizes: bool = False
 
     def preset_iterations(self) -> dict[str, int]:
         """The task's preset names with each one's default iteration count (imports the engine)."""
@@ -152,11 +162,81 @@ def get_task(name: str) -> Task:
         raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None
 
 
+def _flash_no_flash(image: np.ndarray, *, flash: str = "", **kwargs: Any) -> np.ndarray:
+    """``engine.flash_no_flash(<the file flash>, image, **kwargs)``: the open image is the photo taken
+    without flash, ``flash`` the path of the same scene taken with flash."""
+    from ..imageio import load_image
+
+    if not flash:
+        raise ValueError("Choose the photo taken with flash first (the Flash photo field).")
+    pixels = load_image(flash).pixels
+    if pixels.shape[:2] != image.shape[:2]:
+        h, w = pixels.shape[:2]
+        raise ValueError(f"The flash photo is {w}×{h} pixels but the image is {image.shape[1]}×{image.shape[0]}: "
+                         "both must show the same scene at the same size.")
+    return engine_function("flash_no_flash")(pixels, image, **kwargs)
+
+
+def _suggest_mask(image: np.ndarray, *, sensitivity: float = 0.5, **_fit: Any) -> np.ndarray:
+    """``engine.suggest_mask(image, sensitivity=)``, a bool mask.  It is a filter, not a fit: the fit's
+    keywords that the worker passes (preset, iterations, seed, device, callbacks) are not used."""
+    return engine_function("suggest_mask")(image, sensitivity=float(sensitivity))
+
+
 register(Task(
     name="inpaint",
     label="Fill holes (inpaint)",
     needs_mask=True,
     function=engine_function("inpaint"),
     session=_engine_session("InpaintSession"),
-    hint="Paint over what should disappear, then Run.",
+    hint="Paint over what should disappear (or let Suggest mask find scratches and dust), then Run.",
 ))
+register(Task(
+    name="denoise",
+    label="Remove noise",
+    needs_mask=False,
+    function=engine_function("denoise"),
+    presets="DENOISE_PRESETS",
+    hint="Removes grain and sensor noise from the whole image; the fit stops by itself before it "
+         "reproduces the noise.",
+))
+register(Task(
+    name="super_resolve",
+    label="Upscale",
+    needs_mask=False,
+    function=engine_function("super_resolve"),
+    presets="SR_PRESETS",
+    # ×2 by default: each doubling of the factor gives four times as many pixels to fit.
+    options=(Option("scale", "Factor", 2, choices=(2, 4, 8),
+                    tooltip="How many times wider and taller the result is"),),
+    hint="Enlarges the whole image by the factor.",
+    resizes=True,
+))
+register(Task(
+    name="jpeg",
+    label="Remove JPEG artifacts",
+    needs_mask=False,
+    function=engine_function("remove_jpeg_artifacts"),
+    presets="JPEG_PRESETS",
+    hint="Smooths the 8×8 blocks and the ringing around edges of a strongly compressed JPEG.",
+))
+register(Task(
+    name="flash_no_flash",
+    label="Flash / no flash",
+    needs_mask=False,
+    function=_flash_no_flash,
+    presets="FLASH_PRESETS",
+    options=(Option("flash", "Flash photo", "", file=True,
+                    tooltip="The same scene taken with flash, from the same place and at the same size"),),
+    hint="Open the photo taken without flash and choose the one taken with flash: the result keeps the "
+         "natural light and takes the flash photo's clean detail.",
+))
+
+SUGGEST_MASK = Task(
+    name="suggest_mask",
+    label="Suggest scratch mask",
+    needs_mask=False,
+    function=_suggest_mask,
+    presets="",
+)
+"""Proposes a mask of scratches and dust (``engine.suggest_mask``); runs like a task, not listed in :data:`TASKS`."""

@@ -10,6 +10,7 @@ from PyQt6.QtCore import QByteArray, QUrl
 from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
+from .controls import IMAGE_FILTER
 from .panel import RestorePanel
 from .settings import app_settings
 
@@ -17,7 +18,6 @@ __all__ = ["MainWindow"]
 
 MAX_RECENT = 10
 APP_TITLE = "DIP Restore"
-_IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.webp *.bmp *.gif);;All files (*)"
 _SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;TIFF (*.tif *.tiff);;WebP (*.webp);;BMP (*.bmp)"
 
 
@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         view.addActions([p.show_mask_action, p.split_action])
 
         run = bar.addMenu("&Restore")
+        run.addAction(p.suggest_mask_action)
+        run.addSeparator()
         run.addActions([p.run_action, p.run_more_action, p.stop_action])
         run.addSeparator()
         run.addAction(p.accept_action)
@@ -148,7 +150,7 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("No recent files").setEnabled(False)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.last_folder(), _IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.last_folder(), IMAGE_FILTER)
         if path:
             self.open_path(path)
 
@@ -184,7 +186,7 @@ class MainWindow(QMainWindow):
     def load_mask_dialog(self) -> None:
         if self.panel.image() is None:
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Load mask", self.last_folder(), _IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Load mask", self.last_folder(), IMAGE_FILTER)
         if path:
             self.load_mask_path(path)
 
@@ -329,13 +331,14 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self, f"About {APP_TITLE}",
             f"<b>{APP_TITLE}</b> {__version__}<br>Deep Image Prior restoration (Ulyanov, Vedaldi and "
-            "Lempitsky, CVPR 2018): an untrained network fitted to your image fills the holes you paint.",
+            "Lempitsky, CVPR 2018): an untrained network fitted to your image fills the holes you paint, "
+            "removes noise and JPEG artifacts, and upscales.",
         )
 
 
 SHORTCUTS_TEXT = """\
 Paint: left drag · Erase: right drag, or the eraser (E) · Brush (B) · Swap brush/eraser (X)
-Brush size: [ and ] · Clear mask: Ctrl+Delete · Show/hide mask: M
+Brush size: [ and ] · Clear mask: Ctrl+Delete · Show/hide mask: M · Suggest scratch mask: Ctrl+Shift+M
 Undo: Ctrl+Z · Redo: Ctrl+Shift+Z
 Zoom: wheel, Ctrl++ / Ctrl+- · Fit: Ctrl+0 · 100 %: Ctrl+1 · Pan: middle drag or Space+drag
 Run: Ctrl+R · Run more: Ctrl+Shift+R · Stop: Esc · Accept result: Ctrl+Return
