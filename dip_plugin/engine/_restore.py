@@ -29,7 +29,7 @@ from torch import nn
 
 from .fit import Fit, Problem
 from .holdout import random_pixels
-from .presets import Settings
+from .presets import Settings, check_iterations
 from .progress import ProgressCallback, Reporter, StopCallback
 
 __all__ = ["RestoreJob", "TaskPreset", "check_iterations", "check_preset", "estimate_noise_var", "plan_tiles",
@@ -75,16 +75,6 @@ class RestoreJob:
     scale: int = 1
     degrade: nn.Module | None = None
     guide: np.ndarray | None = None
-
-
-def check_iterations(iterations: int | None) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``iterations`` is None or an int ≥ 0."""
-    if iterations is None:
-        return
-    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)):
-        raise TypeError(f"iterations must be an int or None, got {type(iterations).__name__}")
-    if iterations < 0:
-        raise ValueError(f"iterations must be ≥ 0 (0 = the preset's default), got {iterations}")
 
 
 def check_preset(preset: str | Settings | TaskPreset, table: dict[str, TaskPreset], task: str) -> TaskPreset:

@@ -12,7 +12,7 @@ from .device import select_device
 from .fit import Fit, Problem
 from .holdout import hole_thickness, square_patches
 from .pixels import Pixels, check_image_and_mask, to_pixels
-from .presets import Settings, get_preset
+from .presets import Settings, check_iterations, get_preset
 from .progress import ProgressCallback, Reporter, StopCallback
 from .regions import Crop, plan_crops
 from .resample import from_tensor, resize, resize_mask, to_tensor
@@ -46,15 +46,6 @@ class _CropJob:
         up = from_tensor(resize(fill, (self.crop.height, self.crop.width)))
         region = canvas[self.crop.slices]
         region[self.hole] = np.clip(up[self.hole], 0.0, 1.0)
-
-
-def _check_iterations(iterations: int | None) -> None:
-    if iterations is None:
-        return
-    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)):
-        raise TypeError(f"iterations must be an int or None, got {type(iterations).__name__}")
-    if iterations < 0:
-        raise ValueError(f"iterations must be ≥ 0 (0 = the preset's default), got {iterations}")
 
 
 def _plan(mask: np.ndarray, settings: Settings) -> list[Crop]:
@@ -167,7 +158,7 @@ class InpaintSession:
     def run(self, iterations: int | None = None, *, on_progress: ProgressCallback | None = None,
             should_stop: StopCallback | None = None) -> np.ndarray:
         """Fit up to ``iterations`` more steps per crop (``None``/0: the preset's) and return the result."""
-        _check_iterations(iterations)
+        check_iterations(iterations)
         if not self.jobs:
             return self.image.copy()
         settings = self.settings.with_iterations(iterations)
@@ -246,6 +237,6 @@ def inpaint(
     >>> out.shape, out.dtype, bool((out[~hole] == img[~hole]).all())
     ((32, 32, 3), dtype('uint8'), True)
     """
-    _check_iterations(iterations)
+    check_iterations(iterations)
     session = InpaintSession(image, mask, preset=preset, seed=seed, device=device)
     return session.run(iterations, on_progress=on_progress, should_stop=should_stop)

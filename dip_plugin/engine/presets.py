@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from .nets import NetSpec
 
-__all__ = ["PRESETS", "Settings", "get_preset"]
+__all__ = ["PRESETS", "Settings", "check_iterations", "get_preset"]
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,13 @@ def get_preset(name: str | Settings) -> Settings:
         return PRESETS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
+
+
+def check_iterations(iterations: int | None) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``iterations`` is None or an int ≥ 0."""
+    if iterations is None:
+        return
+    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)):
+        raise TypeError(f"iterations must be an int or None, got {type(iterations).__name__}")
+    if iterations < 0:
+        raise ValueError(f"iterations must be ≥ 0 (0 = the preset's default), got {iterations}")
