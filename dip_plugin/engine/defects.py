@@ -25,18 +25,16 @@ __all__ = ["suggest_mask"]
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def _median(x: torch.Tensor, k: int, rows: int = 256) -> torch.Tensor:
-    """Median filter of a (1, 1, H, W) tensor with a k×k window, reflect-padded, in row chunks."""
+def _median(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Separable k×k median filter of a (1, 1, H, W) tensor (a median of row medians), reflect-padded.
+
+    Like the full k×k median it removes lines and dots thinner than about k/2 in any direction
+    while keeping edges, at a fraction of the cost (2k values per pixel instead of k²).
+    """
     p = k // 2
-    h, w = x.shape[-2:]
-    padded = F.pad(x, (p, p, p, p), mode="reflect") if min(h, w) > p else F.pad(x, (p, p, p, p), mode="replicate")
-    out = torch.empty_like(x)
-    for y in range(0, h, rows):
-        y1 = min(h, y + rows)
-        patch = padded[..., y : y1 + 2 * p, :]
-        cols = F.unfold(patch, k)  # (1, k*k, (y1-y)*w)
-        out[..., y:y1, :] = cols.median(dim=1).values.view(1, 1, y1 - y, w)
-    return out
+    mode = "reflect" if min(x.shape[-2:]) > p else "replicate"
+    rows = F.pad(x, (p, p, 0, 0), mode=mode).unfold(-1, k, 1).median(dim=-1).values
+    return F.pad(rows, (0, 0, p, p), mode=mode).unfold(-2, k, 1).median(dim=-1).values
 
 
 def _local_scale(mag: torch.Tensor, k: int) -> torch.Tensor:
