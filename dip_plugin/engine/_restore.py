@@ -260,7 +260,8 @@ def run_tiled(job: RestoreJob, task: TaskPreset, *, seed: int, device: torch.dev
     tiles = [_prepare_tile(job, box, task, s.net.multiple, seed + i) for i, box in enumerate(boxes)]
     noise_var = estimate_noise_var(job.observed, job.usable) if task.discrepancy else None
     canvas = _Canvas(job.start.astype(np.float32), job.scale)
-    reporter = Reporter(on_progress, should_stop, total=s.iterations * len(tiles), every=s.report_every)
+    reporter = Reporter(on_progress, should_stop, total=s.iterations * len(tiles), every=s.report_every,
+                        min_interval=s.report_interval)
     reporter.report(0, float("nan"), lambda: to_image(canvas.result()), force=True)
     fit_settings = replace(s, early_stop=False)
     base = 0

@@ -163,7 +163,8 @@ class InpaintSession:
             return self.image.copy()
         settings = self.settings.with_iterations(iterations)
         per_job = settings.iterations
-        reporter = Reporter(on_progress, should_stop, total=per_job * len(self.jobs), every=settings.report_every)
+        reporter = Reporter(on_progress, should_stop, total=per_job * len(self.jobs), every=settings.report_every,
+                            min_interval=settings.report_interval)
         reporter.report(0, float("nan"), self.result, force=True)
         for i, job in enumerate(self.jobs):
             if reporter.stop_requested():

@@ -32,6 +32,8 @@ class Settings:
         net's own texture synthesis, which that input would suppress.  0 = never.
     crop : fit crops around the holes instead of the whole image.
     max_fit_pixels : a crop larger than this is fitted at a reduced scale.
+    report_every, report_interval : progress goes out every ``report_every`` steps, but at most
+        once per ``report_interval`` seconds (a preview can cost a full-image conversion).
     """
 
     net: NetSpec = field(default_factory=NetSpec)
@@ -50,6 +52,7 @@ class Settings:
     min_context: int = 24
     max_fit_pixels: int = 384 * 384
     report_every: int = 10
+    report_interval: float = 0.2
     guide_max_thickness: int = 6
 
     def with_iterations(self, iterations: int | None) -> Settings:

@@ -70,8 +70,8 @@ def test_progress_arrives_with_previews_shaped_like_the_result():
     img, mask = _case()
     img = _as(img, np.uint8)
     seen = []
-    out = inpaint(img, mask, preset=dataclasses.replace(TINY, report_every=2), iterations=8, device="cpu",
-                  on_progress=seen.append)
+    preset = dataclasses.replace(TINY, report_every=2, report_interval=0.0)
+    out = inpaint(img, mask, preset=preset, iterations=8, device="cpu", on_progress=seen.append)
     assert seen[0].step == 0, "a first preview comes before the fit starts"
     assert len(seen) >= 3
     assert [p.step for p in seen] == sorted(p.step for p in seen)
