@@ -36,7 +36,10 @@ class _CropJob:
     def problem(self, settings: Settings) -> Problem:
         weight = self.known if self.holdout is None else self.known & ~self.holdout
         # The guide is concatenated to the full-resolution input; a Deep Decoder's input is coarser.
-        thin = self.thickness <= settings.guide_max_thickness
+        # Where holes are dense (e.g. half the pixels missing) the smooth fill is a poor guess that
+        # the net would pass through; the known pixels constrain the fit well enough without it.
+        hole_fraction = 1.0 - float(self.known.float().mean())
+        thin = self.thickness <= settings.guide_max_thickness and hole_fraction <= settings.guide_max_fraction
         guide = self.smooth if thin and settings.net.kind == "skip" else None
         return Problem(self.target, weight.float(), out_size=tuple(self.target.shape[-2:]), holdout=self.holdout,
                        guide=guide)

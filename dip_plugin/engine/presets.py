@@ -30,6 +30,7 @@ class Settings:
         also sees the smooth fill as input: thin holes (text, scratches) are mostly interpolation,
         and the extra input makes the fit converge several times faster.  Thicker holes need the
         net's own texture synthesis, which that input would suppress.  0 = never.
+    guide_max_fraction : ... and only where at most this share of the crop is missing.
     crop : fit crops around the holes instead of the whole image.
     max_fit_pixels : a crop larger than this is fitted at a reduced scale.
     report_every, report_interval : progress goes out every ``report_every`` steps, but at most
@@ -54,6 +55,7 @@ class Settings:
     report_every: int = 10
     report_interval: float = 0.2
     guide_max_thickness: int = 6
+    guide_max_fraction: float = 0.3
 
     def with_iterations(self, iterations: int | None) -> Settings:
         """A copy with a fixed iteration count (``None`` or 0 keeps the preset's)."""
