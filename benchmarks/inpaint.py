@@ -5,6 +5,8 @@
     python -m benchmarks.inpaint --paper-long 600  # also: the paper preset run for 600 s, and how
                                                    # soon the balanced preset reaches what it reached
     python -m benchmarks.inpaint --report-only --paper-long 600  # rewrite the markdown from the JSON
+    python -m benchmarks.inpaint --remeasure fast --paper-long 600  # after changing a preset: measure
+                                                   # it again and merge it into the last run's JSON
 
 The report also carries the restoration tasks' results (``benchmarks/restoration.py`` writes
 ``docs/benchmarks-restoration.md``; its tables are included under "Restoration tasks").
@@ -157,7 +159,8 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def report(results: list[dict], presets: list[str], paper_long: list[dict], big: dict | None, args) -> str:
+def report(results: list[dict], presets: list[str], paper_long: list[dict], big: dict | None, args,
+           remeasured: list[dict] = ()) -> str:
     by = {(r["method"], r["scene"], r["mask"]): r for r in results}
     cases = sorted({(r["scene"], r["mask"]) for r in results}, key=lambda c: CASES.index(c) if c in CASES else 99)
     methods = [*presets, "paper@balanced-time", *CLASSICAL]
@@ -166,7 +169,10 @@ def report(results: list[dict], presets: list[str], paper_long: list[dict], big:
         "",
         f"Machine: {machine()}.  Date: {date.today().isoformat()}.  "
         f"Command: `python -m benchmarks.inpaint{' --quick' if args.quick else ''}"
-        f"{f' --paper-long {args.paper_long:g}' if args.paper_long else ''}`.",
+        f"{f' --paper-long {args.paper_long:g}' if args.paper_long else ''}`."
+        + "".join(f"  Measured again on {m['date']} after a change to the preset: "
+                  f"{', '.join(f'`{p}`' for p in m['presets'])} (`--remeasure {','.join(m['presets'])}`)."
+                  for m in remeasured),
         "",
         f"Cases: {SIZE}×{SIZE} scenes from `dip_plugin.synthetic` (seed 1), DIP seed 0, CPU.  "
         "PSNR is measured on the hole pixels only (dB, higher is better).  "
@@ -303,6 +309,43 @@ def restoration_section(path: Path) -> list[str]:
             *[("#" + line) if line.startswith("## ") else line for line in body], ""]
 
 
+def measure(cases, presets: list[str], *, quick: bool = False, classical: bool = True) -> list[dict]:
+    """Run ``presets`` (and the classical fills) on ``cases``, each method in its own process."""
+    results = []
+    for sc, mk in cases:
+        if classical:
+            results += [_spawn(m, sc, mk) for m in CLASSICAL]
+        for p in presets:
+            if p == "quality" and (sc, mk) not in QUALITY_CASES and not quick:
+                continue
+            results.append(_spawn(p, sc, mk))
+            print(f"{p:9s} {sc}/{mk}: {results[-1]['psnr']:.2f} dB in {results[-1]['seconds']:.1f} s", flush=True)
+        bal = next((r for r in results if r["method"] == "balanced" and (r["scene"], r["mask"]) == (sc, mk)), None)
+        if bal is not None:
+            r = _spawn("paper", sc, mk, budget=bal["seconds"])
+            r["method"] = "paper@balanced-time"
+            results.append(r)
+            print(f"paper@bal  {sc}/{mk}: {r['psnr']:.2f} dB", flush=True)
+    return results
+
+
+def _big() -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.inpaint", "--big"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _remeasure(saved: dict, again: list[str]) -> dict:
+    """Measure ``again`` anew and put the new records in place of the saved ones."""
+    fresh = measure(CASES, again, classical=False)
+    replaced = set(again) | ({"paper@balanced-time"} if "balanced" in again else set())
+    saved["results"] = [r for r in saved["results"] if r["method"] not in replaced] + fresh
+    if "fast" in again and saved.get("big"):
+        saved["big"] = _big()
+    saved.setdefault("remeasured", []).append({"presets": again, "date": date.today().isoformat()})
+    return saved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="two cases, fast preset only")
@@ -315,51 +358,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite the markdown from the JSON of the last run (same flags as that run)")
+    parser.add_argument("--remeasure", metavar="PRESETS",
+                        help="measure these presets again (after changing them) and merge into the last run's JSON")
     args = parser.parse_args(argv)
-    if args.report_only:
-        saved = json.loads(Path(args.out).with_suffix(".json").read_text())
-        presets = ["fast"] if args.quick else args.presets.split(",")
-        Path(args.out).write_text(report(saved["results"], presets, saved["paper_long"], saved["big"], args))
-        return 0
     if args.one:
         print(json.dumps(run_one(*args.one, budget=args.budget)))
         return 0
     if args.big:
         print(json.dumps(big_photo_memory()))
         return 0
+    out = Path(args.out)
     presets = ["fast"] if args.quick else args.presets.split(",")
-    cases = QUICK_CASES if args.quick else CASES
-    results = []
-    for sc, mk in cases:
-        for m in CLASSICAL:
-            results.append(_spawn(m, sc, mk))
-        for p in presets:
-            if p == "quality" and (sc, mk) not in QUALITY_CASES and not args.quick:
-                continue
-            results.append(_spawn(p, sc, mk))
-            print(f"{p:9s} {sc}/{mk}: {results[-1]['psnr']:.2f} dB in {results[-1]['seconds']:.1f} s", flush=True)
-        bal = next((r for r in results if r["method"] == "balanced" and (r["scene"], r["mask"]) == (sc, mk)), None)
-        if bal is not None:
-            r = _spawn("paper", sc, mk, budget=bal["seconds"])
-            r["method"] = "paper@balanced-time"
-            results.append(r)
-            print(f"paper@bal  {sc}/{mk}: {r['psnr']:.2f} dB", flush=True)
-    paper_long = []
-    if args.paper_long:
-        for sc, mk in PAPER_LONG_CASES:
+    if args.report_only or args.remeasure:
+        saved = json.loads(out.with_suffix(".json").read_text())
+        if args.remeasure:
+            saved = _remeasure(saved, args.remeasure.split(","))
+    else:
+        paper_long = []
+        results = measure(QUICK_CASES if args.quick else CASES, presets, quick=args.quick)
+        for sc, mk in PAPER_LONG_CASES if args.paper_long else []:
             paper_long.append(_spawn("paper", sc, mk, budget=args.paper_long))
             print(f"paper long {sc}/{mk}: {paper_long[-1]['psnr']:.2f} dB", flush=True)
-    big = None
-    if not args.quick:
-        cmd = [sys.executable, "-m", "benchmarks.inpaint", "--big"]
-        big = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
-                                        cwd=Path(__file__).resolve().parents[1]).stdout.strip().splitlines()[-1])
-    text = report(results, presets, paper_long, big, args)
-    out = Path(args.out)
+        saved = {"results": results, "paper_long": paper_long, "big": None if args.quick else _big()}
+    text = report(saved["results"], presets, saved["paper_long"], saved["big"], args, saved.get("remeasured", []))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"results": results, "paper_long": paper_long, "big": big},
-                                                    indent=1))
+    out.with_suffix(".json").write_text(json.dumps(saved, indent=1))
     print(text)
     return 0
 

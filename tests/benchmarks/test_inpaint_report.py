@@ -51,3 +51,10 @@ def test_targets_missed_are_reported_missed(tmp_path):
     assert "| never | no |" in targets
     assert "worst -1.00 dB (fast, bricks / object) | no |" in targets
     assert "### Denoising" in text and "# Restoration\n" not in text
+
+
+def test_a_remeasured_preset_is_named_in_the_header(tmp_path):
+    remeasured = [{"presets": ["fast"], "date": "2026-01-02"}]
+    text = inpaint.report(_results(21.0, 40.0), ["fast", "balanced"], [], None, _args(tmp_path), remeasured)
+    header = text.split("## Hole PSNR")[0]
+    assert "Measured again on 2026-01-02 after a change to the preset: `fast` (`--remeasure fast`)." in header
