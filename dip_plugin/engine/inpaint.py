@@ -98,9 +98,21 @@ def _prepare(pixels: Pixels, mask: np.ndarray, crop: Crop, hole: np.ndarray, set
     return _CropJob(crop, hole, target, known, holdout, smooth, thickness)
 
 
+# How far the net's fill may depart from the smooth fill, in units of the detail the content has.
+DETAIL_ALLOWANCE = 2.0
+
+
 def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
-    """Blend the DIP output with the smooth fill by the weight that best predicts the held-out
-    pixels: 1 where the net is better, 0 where the smooth fill is, in between where mixing helps."""
+    """Blend the DIP output with the smooth fill, judged on the held-out pixels the fit never saw.
+
+    The weight is the one that best predicts the held-out pixels: 1 where the net is better, 0 where
+    the smooth fill is, in between where mixing helps.  The held-out pixels also tell how much detail
+    the content has (how far the truth departs from the smooth fill there).  A net that departs from
+    the smooth fill inside the hole by much more than that invents structure the surroundings lack —
+    a large net wandering in the middle of a big hole in a clear sky — and its weight is cut to
+    ``(DETAIL_ALLOWANCE × detail / departure)²``: the wilder the net, the less of it is kept.  A net
+    that continues a texture departs about as much as the texture does, and keeps its weight.
+    """
     if job.holdout is None:
         return dip
     sel = job.holdout.expand_as(dip)
@@ -108,6 +120,12 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     r = (job.target - job.smooth)[sel]
     denom = float((d * d).sum())
     alpha = 1.0 if denom <= 1e-12 else float(np.clip(float((d * r).sum()) / denom, 0.0, 1.0))
+    hole = (~job.known).expand_as(dip)
+    if bool(hole.any()):
+        departure = float((dip - job.smooth)[hole].square().mean().sqrt())
+        detail = float(r.square().mean().sqrt())
+        if departure > 0:
+            alpha = min(alpha, (DETAIL_ALLOWANCE * detail / departure) ** 2)
     return alpha * dip + (1.0 - alpha) * job.smooth
 
 

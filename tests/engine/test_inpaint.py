@@ -187,3 +187,37 @@ def test_deep_decoder_fills_thin_holes_without_the_full_resolution_guide():
     preset = dataclasses.replace(PRESETS["fast"], net=NetSpec(kind="decoder", up=(16,) * 4), iterations=3)
     out = inpaint(img, mask, preset=preset, device="cpu")
     assert out.shape == img.shape and np.array_equal(out[~mask], img[~mask])
+
+
+def _guard_case(img: np.ndarray):
+    from dip_plugin.engine.resample import to_tensor
+
+    mask = np.zeros(img.shape[:2], bool)
+    mask[22:42, 22:42] = True
+    job = InpaintSession(img, mask, preset="fast", device="cpu").jobs[0]
+    assert (job.crop.height, job.crop.width, job.crop.scale) == (64, 64, 1.0) and job.holdout is not None
+    return job, to_tensor(img[job.crop.slices]), (~job.known).expand_as(job.smooth)
+
+
+def test_guard_keeps_the_smooth_fill_where_the_net_invents_structure_in_smooth_content():
+    import torch
+
+    from dip_plugin.engine.inpaint import _guarded
+
+    ramp = np.linspace(0.2, 0.8, 64, dtype=np.float32)
+    job, truth, hole = _guard_case(np.repeat(np.add.outer(ramp, ramp)[..., None] / 2, 3, axis=-1))
+    wander = job.smooth.clone()
+    wander[hole] += 0.2 * torch.sign(torch.sin(torch.arange(int(hole.sum()), dtype=torch.float32)))
+    guarded = _guarded(job, wander)
+    assert float((guarded - truth)[hole].abs().max()) < 0.02
+    assert float((wander - truth)[hole].abs().max()) > 0.15
+
+
+def test_guard_keeps_a_net_fill_that_continues_the_texture():
+    from dip_plugin.engine.inpaint import _guarded
+
+    stripes = (0.5 + 0.4 * np.sign(np.sin(np.arange(64) / 2.0))).astype(np.float32)
+    job, truth, hole = _guard_case(np.repeat(np.tile(stripes, (64, 1))[..., None], 3, axis=-1))
+    guarded = _guarded(job, truth)
+    assert float((guarded - truth)[hole].abs().max()) < 1e-5
+    assert float((job.smooth - truth)[hole].abs().max()) > 0.2
