@@ -171,7 +171,8 @@ def report(results: list[dict], presets: list[str], paper_long: list[dict], big:
         f"Command: `python -m benchmarks.inpaint{' --quick' if args.quick else ''}"
         f"{f' --paper-long {args.paper_long:g}' if args.paper_long else ''}`."
         + "".join(f"  Measured again on {m['date']} after a change to the preset: "
-                  f"{', '.join(f'`{p}`' for p in m['presets'])} (`--remeasure {','.join(m['presets'])}`)."
+                  f"{', '.join(f'`{p}`' for p in m['presets'])} (`--remeasure {','.join(m['presets'])}`; "
+                  "the baselines are those of the first run)."
                   for m in remeasured),
         "",
         f"Cases: {SIZE}×{SIZE} scenes from `dip_plugin.synthetic` (seed 1), DIP seed 0, CPU.  "
@@ -309,11 +310,12 @@ def restoration_section(path: Path) -> list[str]:
             *[("#" + line) if line.startswith("## ") else line for line in body], ""]
 
 
-def measure(cases, presets: list[str], *, quick: bool = False, classical: bool = True) -> list[dict]:
-    """Run ``presets`` (and the classical fills) on ``cases``, each method in its own process."""
+def measure(cases, presets: list[str], *, quick: bool = False, baselines: bool = True) -> list[dict]:
+    """Run ``presets`` on ``cases``, each method in its own process; with ``baselines``, also the
+    classical fills and the paper preset for as long as ``balanced`` took."""
     results = []
     for sc, mk in cases:
-        if classical:
+        if baselines:
             results += [_spawn(m, sc, mk) for m in CLASSICAL]
         for p in presets:
             if p == "quality" and (sc, mk) not in QUALITY_CASES and not quick:
@@ -321,7 +323,7 @@ def measure(cases, presets: list[str], *, quick: bool = False, classical: bool =
             results.append(_spawn(p, sc, mk))
             print(f"{p:9s} {sc}/{mk}: {results[-1]['psnr']:.2f} dB in {results[-1]['seconds']:.1f} s", flush=True)
         bal = next((r for r in results if r["method"] == "balanced" and (r["scene"], r["mask"]) == (sc, mk)), None)
-        if bal is not None:
+        if bal is not None and baselines:
             r = _spawn("paper", sc, mk, budget=bal["seconds"])
             r["method"] = "paper@balanced-time"
             results.append(r)
@@ -336,10 +338,10 @@ def _big() -> dict:
 
 
 def _remeasure(saved: dict, again: list[str]) -> dict:
-    """Measure ``again`` anew and put the new records in place of the saved ones."""
-    fresh = measure(CASES, again, classical=False)
-    replaced = set(again) | ({"paper@balanced-time"} if "balanced" in again else set())
-    saved["results"] = [r for r in saved["results"] if r["method"] not in replaced] + fresh
+    """Measure ``again`` anew and put the new records in place of the saved ones (the baselines,
+    ``paper@balanced-time`` included, are kept)."""
+    fresh = measure(CASES, again, baselines=False)
+    saved["results"] = [r for r in saved["results"] if r["method"] not in again] + fresh
     if "fast" in again and saved.get("big"):
         saved["big"] = _big()
     saved.setdefault("remeasured", []).append({"presets": again, "date": date.today().isoformat()})

@@ -57,4 +57,5 @@ def test_a_remeasured_preset_is_named_in_the_header(tmp_path):
     remeasured = [{"presets": ["fast"], "date": "2026-01-02"}]
     text = inpaint.report(_results(21.0, 40.0), ["fast", "balanced"], [], None, _args(tmp_path), remeasured)
     header = text.split("## Hole PSNR")[0]
-    assert "Measured again on 2026-01-02 after a change to the preset: `fast` (`--remeasure fast`)." in header
+    assert ("Measured again on 2026-01-02 after a change to the preset: `fast` (`--remeasure fast`; "
+            "the baselines are those of the first run).") in header
