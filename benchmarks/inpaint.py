@@ -225,11 +225,7 @@ def report(results: list[dict], presets: list[str], paper_long: list[dict], big:
                 "reached and the time the `balanced` preset needed to reach the same PSNR (from its progress "
                 "previews, which come every 10 steps), and the ratio of the two times.", ""]
         rows = []
-        for r in paper_long:
-            bal = by.get(("balanced", r["scene"], r["mask"]))
-            if bal is None:
-                continue
-            reached = next((t for t, step, p in bal["curve"] if step > 0 and p >= r["psnr"]), None)
+        for r, bal, reached in _catch_up(paper_long, by):
             rows.append([
                 f"{r['scene']} / {r['mask']}",
                 f"{r['psnr']:.2f} after {r['seconds']:.0f} s ({r['steps']} steps)",
@@ -246,6 +242,18 @@ def report(results: list[dict], presets: list[str], paper_long: list[dict], big:
     out += ["", "Raw results: `docs/benchmarks.json`.", ""]
     out += restoration_section(Path(args.out).with_name("benchmarks-restoration.md"))
     return "\n".join(out)
+
+
+def _catch_up(paper_long: list[dict], by: dict) -> list[tuple[dict, dict, float | None]]:
+    """For each long paper run: the balanced run of its case and when that first reached the paper's
+    PSNR (seconds, None if never), from the balanced run's progress curve."""
+    out = []
+    for r in paper_long:
+        bal = by.get(("balanced", r["scene"], r["mask"]))
+        if bal is not None:
+            reached = next((t for t, step, p in bal["curve"] if step > 0 and p >= r["psnr"]), None)
+            out.append((r, bal, reached))
+    return out
 
 
 def targets(results: list[dict], presets: list[str], paper_long: list[dict]) -> list[str]:
@@ -274,13 +282,8 @@ def targets(results: list[dict], presets: list[str], paper_long: list[dict]) -> 
         fitted = max((r["first_fit_preview_s"] or 0) for r in dips)
         lines.append(f"| first preview within 2 s | first preview (the smooth fill) ≤ {first:.2f} s; first fitted "
                      f"preview ≤ {fitted:.2f} s | {'yes' if first <= 2 else 'no'} |")
-    ratios = []
-    for r in paper_long:
-        bal = by.get(("balanced", r["scene"], r["mask"]))
-        if bal is None:
-            continue
-        reached = next((t for t, step, p in bal["curve"] if step > 0 and p >= r["psnr"]), None)
-        ratios.append(None if reached is None else r["seconds"] / max(reached, 1e-9))
+    ratios = [None if reached is None else r["seconds"] / max(reached, 1e-9)
+              for r, _, reached in _catch_up(paper_long, by)]
     if ratios:
         known = [x for x in ratios if x is not None]
         shown = ", ".join("never" if x is None else f"{x:.0f}×" for x in ratios)
