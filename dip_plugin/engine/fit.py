@@ -100,7 +100,7 @@ class Fit:
         self.holdout = None if problem.holdout is None else problem.holdout.to(self.device)
         self.norm = (self.weight.sum() * channels).clamp_min(1)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=settings.lr)
-        self.autocast = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
+        self.autocast = settings.mixed_precision and self.device.type == "cuda" and torch.cuda.is_bf16_supported()
         self.step = 0
         self.elapsed = 0.0
         self.output: torch.Tensor | None = None
