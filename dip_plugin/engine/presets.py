@@ -31,6 +31,10 @@ class Settings:
         and the extra input makes the fit converge several times faster.  Thicker holes need the
         net's own texture synthesis, which that input would suppress.  0 = never.
     guide_max_fraction : ... and only where at most this share of the crop is missing.
+    mixed_precision : on CUDA, run the net in bfloat16 autocast (never on a CPU or MPS).  Off in every
+        preset: at these sizes a GPU step is bound by kernel launches, not arithmetic, and the casts
+        made steps slower on an H200 (fast 16.7 against 13.9 ms, balanced 23.5 against 12.2 ms at
+        256×256; see docs/benchmarks-gpu.md).
     crop : fit crops around the holes instead of the whole image.
     max_fit_pixels : a crop larger than this is fitted at a reduced scale.
     report_every, report_interval : progress goes out every ``report_every`` steps, but at most
@@ -56,6 +60,7 @@ class Settings:
     report_interval: float = 0.2
     guide_max_thickness: int = 6
     guide_max_fraction: float = 0.3
+    mixed_precision: bool = False
 
     def with_iterations(self, iterations: int | None) -> Settings:
         """A copy with a fixed iteration count (``None`` or 0 keeps the preset's)."""
@@ -65,10 +70,12 @@ class Settings:
 
 
 PRESETS: dict[str, Settings] = {
-    # 0.10-0.17 s per step on a 256×256 crop on a 2-core CPU (thin holes spread over the crop
-    # cost the most): under a minute per 256×256 crop.
+    # 0.08-0.16 s per step on a 256×256 crop on a 2-core CPU (thin holes spread over the crop
+    # cost the most): under a minute per 256×256 crop.  16-channel skip connections carry fine
+    # structure (window frames, mortar lines) into the fill: +0.6 to +1.4 dB over 4 channels on the
+    # benchmark's object and thin-scratch holes, at the same time per step.
     "fast": Settings(
-        net=NetSpec(input_depth=8, down=(16, 32, 64, 64, 64), up=(16, 32, 64, 64, 64), skip=(4, 4, 4, 4, 4)),
+        net=NetSpec(input_depth=8, down=(16, 32, 64, 64, 64), up=(16, 32, 64, 64, 64), skip=(16,) * 5),
         iterations=340,
         lr=0.02,
         patience=100,
@@ -76,14 +83,15 @@ PRESETS: dict[str, Settings] = {
     ),
     # 1.5x the cost of a fast step, with more room to fit detail and up to 2.5x the steps.
     "balanced": Settings(
-        net=NetSpec(input_depth=8, down=(16, 48, 96, 128, 128), up=(16, 48, 96, 128, 128), skip=(4, 4, 4, 4, 4)),
+        net=NetSpec(input_depth=8, down=(16, 48, 96, 128, 128), up=(16, 48, 96, 128, 128), skip=(16,) * 5),
         iterations=1000,
         lr=0.01,
         patience=250,
     ),
-    # 3x the cost of a fast step; for large holes in texture, or a GPU.
+    # 3x the cost of a fast step; for large holes in texture, or a GPU.  Its 4-channel skips: 16
+    # made its steps a third slower here and measured no better on its two benchmark cases.
     "quality": Settings(
-        net=NetSpec(input_depth=16, down=(32, 64, 128, 128, 128), up=(32, 64, 128, 128, 128), skip=(4, 4, 4, 4, 4)),
+        net=NetSpec(input_depth=16, down=(32, 64, 128, 128, 128), up=(32, 64, 128, 128, 128), skip=(4,) * 5),
         iterations=2000,
         lr=0.01,
         patience=400,
