@@ -32,7 +32,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.inpaint import CASES, CLASSICAL, TEXTURED, _case, _table, hole_psnr
+from benchmarks.inpaint import CASES, CLASSICAL, TEXTURED, _case, _table, big_case, hole_psnr
 
 
 def candidates() -> dict:
@@ -119,16 +119,11 @@ def step_times(device: str, sizes: tuple[int, ...], nets: tuple[str, ...], deadl
 
 def big_photo(device: str) -> dict:
     """A 12-megapixel photo with one small hole, ``fast`` preset."""
-    import numpy as np
     import torch
 
     from dip_plugin.engine import inpaint
-    from dip_plugin.synthetic import scene
 
-    tile = (scene("foliage", 500, seed=4) * 255).astype(np.uint8)
-    image = np.tile(tile, (6, 8, 1))
-    mask = np.zeros(image.shape[:2], bool)
-    mask[1500:1540, 2000:2060] = True
+    image, mask = big_case()
     torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     inpaint(image, mask, preset="fast", device=device)

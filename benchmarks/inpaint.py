@@ -116,19 +116,26 @@ def _spawn(method: str, scene_name: str, mask_kind: str, budget: float | None = 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def big_photo_memory() -> dict:
-    """A 12-megapixel photo with a small hole: peak memory and time of the fast preset."""
-    import resource
-
+def big_case():
+    """A 4000×3000 RGB uint8 photo (a tiled foliage scene) and a mask with one 60×40 hole."""
     import numpy as np
 
-    from dip_plugin.engine import inpaint
     from dip_plugin.synthetic import scene
 
     tile = (scene("foliage", 500, seed=4) * 255).astype(np.uint8)
     image = np.tile(tile, (6, 8, 1))  # 3000 × 4000
     mask = np.zeros(image.shape[:2], bool)
     mask[1500:1540, 2000:2060] = True
+    return image, mask
+
+
+def big_photo_memory() -> dict:
+    """A 12-megapixel photo with a small hole: peak memory and time of the fast preset."""
+    import resource
+
+    from dip_plugin.engine import inpaint
+
+    image, mask = big_case()
     start = time.perf_counter()
     inpaint(image, mask, preset="fast", device="cpu")
     return {

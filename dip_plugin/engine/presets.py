@@ -33,7 +33,7 @@ class Settings:
     guide_max_fraction : ... and only where at most this share of the crop is missing.
     mixed_precision : on CUDA, run the net in bfloat16 autocast (never on a CPU or MPS).  Off in every
         preset: at these sizes a GPU step is bound by kernel launches, not arithmetic, and the casts
-        made steps slower on an H200 (fast 16.7 against 13.9 ms, balanced 23.5 against 12.2 ms at
+        made steps slower on an H200 (fast 21.2 against 18.6 ms, balanced 22.3 against 15.3 ms at
         256×256; see docs/benchmarks-gpu.md).
     crop : fit crops around the holes instead of the whole image.
     max_fit_pixels : a crop larger than this is fitted at a reduced scale.
