@@ -32,7 +32,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from benchmarks.inpaint import CASES, CLASSICAL, TEXTURED, _case, _table, big_case, hole_psnr
+from benchmarks.inpaint import CASES, CLASSICAL, TEXTURED, _case, _table, big_case, first_reached, hole_psnr
 
 
 def candidates() -> dict:
@@ -221,10 +221,6 @@ def load_cases(path: Path | None) -> dict:
     return {f"{sc}/{mk}": (data[f"{sc}/{mk}/image"], data[f"{sc}/{mk}/mask"]) for sc, mk in CASES}
 
 
-def _catch_up(curve: list, psnr: float) -> float | None:
-    return next((t for t, step, p in curve if step > 0 and p >= psnr), None)
-
-
 def merge(runs: list[dict]) -> dict:
     """Several runs' JSON as one: later measurements of the same thing replace earlier ones."""
     out: dict = {"machine": runs[-1]["machine"], "runs": [], "steps": [], "big": None, "errors": []}
@@ -293,7 +289,7 @@ def report(data: dict, cpu: dict) -> str:
             bal = by.get(("balanced", r["scene"], r["mask"]))
             if bal is None:
                 continue
-            t = _catch_up(bal["curve"], r["psnr"])
+            t = first_reached(bal["curve"], r["psnr"])
             rows.append([f"{r['scene']} / {r['mask']}", f"{r['psnr']:.2f} after {r['seconds']:.1f} s",
                          f"{bal['psnr']:.2f} after {bal['seconds']:.1f} s",
                          "never" if t is None else f"{t:.2f} s", "–" if t is None else f"{r['seconds'] / t:.0f}×"])

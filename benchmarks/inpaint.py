@@ -261,6 +261,12 @@ def report(results: list[dict], presets: list[str], paper_long: list[dict], big:
     return "\n".join(out)
 
 
+def first_reached(curve: list, psnr: float) -> float | None:
+    """Seconds at which a run's progress curve ``[(seconds, step, psnr), ...]`` first reached ``psnr``
+    after its first step (the step-0 preview is the smooth fill), or None if it never did."""
+    return next((t for t, step, p in curve if step > 0 and p >= psnr), None)
+
+
 def _catch_up(paper_long: list[dict], by: dict) -> list[tuple[dict, dict, float | None]]:
     """For each long paper run: the balanced run of its case and when that first reached the paper's
     PSNR (seconds, None if never), from the balanced run's progress curve."""
@@ -268,8 +274,7 @@ def _catch_up(paper_long: list[dict], by: dict) -> list[tuple[dict, dict, float 
     for r in paper_long:
         bal = by.get(("balanced", r["scene"], r["mask"]))
         if bal is not None:
-            reached = next((t for t, step, p in bal["curve"] if step > 0 and p >= r["psnr"]), None)
-            out.append((r, bal, reached))
+            out.append((r, bal, first_reached(bal["curve"], r["psnr"])))
     return out
 
 
