@@ -166,6 +166,22 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _remeasured_note(remeasured: list[dict]) -> str:
+    """The header's sentence naming each preset measured again after the first run, with its latest date."""
+    latest: dict[str, str] = {}
+    for m in remeasured:
+        for p in m["presets"]:
+            latest[p] = max(latest.get(p, ""), m["date"])
+    if not latest:
+        return ""
+    by_date: dict[str, list[str]] = {}
+    for p, day in latest.items():
+        by_date.setdefault(day, []).append(f"`{p}`")
+    when = "; ".join(f"{', '.join(ps)} on {day}" for day, ps in sorted(by_date.items()))
+    return (f"  Measured again after a change to the preset (`--remeasure`; the baselines are those of the "
+            f"first run): {when}.")
+
+
 def report(results: list[dict], presets: list[str], paper_long: list[dict], big: dict | None, args,
            remeasured: list[dict] = ()) -> str:
     by = {(r["method"], r["scene"], r["mask"]): r for r in results}
@@ -177,10 +193,7 @@ def report(results: list[dict], presets: list[str], paper_long: list[dict], big:
         f"Machine: {machine()}.  Date: {date.today().isoformat()}.  "
         f"Command: `python -m benchmarks.inpaint{' --quick' if args.quick else ''}"
         f"{f' --paper-long {args.paper_long:g}' if args.paper_long else ''}`."
-        + "".join(f"  Measured again on {m['date']} after a change to the preset: "
-                  f"{', '.join(f'`{p}`' for p in m['presets'])} (`--remeasure {','.join(m['presets'])}`; "
-                  "the baselines are those of the first run)."
-                  for m in remeasured),
+        + _remeasured_note(remeasured),
         "",
         f"Cases: {SIZE}×{SIZE} scenes from `dip_plugin.synthetic` (seed 1), DIP seed 0, CPU.  "
         "PSNR is measured on the hole pixels only (dB, higher is better).  "

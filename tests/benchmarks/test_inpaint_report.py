@@ -72,9 +72,12 @@ def test_the_paper_presets_complete_run_from_the_gpu_counts_with_its_cpu_time(tm
             "| partly |") in targets
 
 
-def test_a_remeasured_preset_is_named_in_the_header(tmp_path):
-    remeasured = [{"presets": ["fast"], "date": "2026-01-02"}]
+def test_a_remeasured_preset_is_named_in_the_header_once_with_its_latest_date(tmp_path):
+    remeasured = [{"presets": ["fast"], "date": "2026-01-02"},
+                  {"presets": ["fast", "balanced"], "date": "2026-01-05"},
+                  {"presets": ["quality"], "date": "2026-01-03"}]
     text = inpaint.report(_results(21.0, 40.0), ["fast", "balanced"], [], None, _args(tmp_path), remeasured)
     header = text.split("## Hole PSNR")[0]
-    assert ("Measured again on 2026-01-02 after a change to the preset: `fast` (`--remeasure fast`; "
-            "the baselines are those of the first run).") in header
+    assert ("Measured again after a change to the preset (`--remeasure`; the baselines are those of the first "
+            "run): `quality` on 2026-01-03; `fast`, `balanced` on 2026-01-05.") in header
+    assert header.count("`fast`") == 1
