@@ -9,6 +9,7 @@ import torch
 
 from .classical import smooth_fill
 from .device import select_device
+from .exemplar import exemplar_fill
 from .fit import Fit, Problem
 from .holdout import hole_thickness, square_patches
 from .pixels import Pixels, check_image_and_mask, to_pixels
@@ -32,6 +33,7 @@ class _CropJob:
     smooth: torch.Tensor
     thickness: int
     fit: Fit | None = None
+    copies: tuple[torch.Tensor, torch.Tensor] | None = None  # exemplar fill and its match error, once made
 
     def problem(self, settings: Settings) -> Problem:
         weight = self.known if self.holdout is None else self.known & ~self.holdout
@@ -129,6 +131,41 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     return alpha * dip + (1.0 - alpha) * job.smooth
 
 
+# An exemplar copy is trusted fully where its window matched the surroundings to within this share of
+# the content's detail (mean squared, judged on the held-out pixels), and exponentially less beyond.
+COPY_TOLERANCE = 1.0
+
+
+def _with_copies(job: _CropJob, fill: torch.Tensor, max_thickness: int,
+                 device: torch.device | None = None) -> torch.Tensor:
+    """Move ``fill`` towards pixels copied from matching known windows, as far as the held-out pixels allow.
+
+    Only for holes at most ``max_thickness`` thick: the held-out patches are as thick as such a hole,
+    so how well copies predict them says how well they predict the hole.  Each copied pixel is
+    weighted by how well its window matched (:func:`~dip_plugin.engine.exemplar.exemplar_fill`):
+    on a repeating pattern the copies are near exact and are kept, on stochastic texture they are
+    one plausible draw among many and mostly dropped; one overall weight, fitted on the held-out
+    pixels, then decides how much of the weighted copies to add.
+    """
+    if job.holdout is None or job.thickness > max_thickness:
+        return fill
+    sel = job.holdout.expand_as(fill)
+    detail = float((job.target - job.smooth)[sel].square().mean())
+    if job.copies is None:  # searched on the fit's device, kept on the CPU
+        pixels, error = exemplar_fill(job.target.to(device), (job.known & ~job.holdout).to(device))
+        job.copies = pixels.cpu(), error.cpu()
+    pixels, error = job.copies
+    if detail <= 0 or not bool(torch.isfinite(error).all()):
+        return fill
+    step = torch.exp(-error / (COPY_TOLERANCE * detail)) * (pixels - fill)
+    d = step[sel]
+    denom = float((d * d).sum())
+    if denom <= 1e-12:
+        return fill
+    weight = float(np.clip(float((d * (job.target - fill)[sel]).sum()) / denom, 0.0, 1.0))
+    return fill + weight * step
+
+
 class InpaintSession:
     """A resumable inpainting: :meth:`run` fits, and a later :meth:`run` continues the same fit.
 
@@ -210,7 +247,9 @@ class InpaintSession:
             if state is not None:
                 self.steps_done += state.step
                 best = state.best.cpu()
-                job.paste(self.canvas, _guarded(job, best) if settings.guard else best)
+                if settings.guard:
+                    best = _with_copies(job, _guarded(job, best), settings.copy_max_thickness, self.device)
+                job.paste(self.canvas, best)
             if stopped:
                 break
         return self.result()

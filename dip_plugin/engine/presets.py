@@ -31,6 +31,11 @@ class Settings:
         and the extra input makes the fit converge several times faster.  Thicker holes need the
         net's own texture synthesis, which that input would suppress.  0 = never.
     guide_max_fraction : ... and only where at most this share of the crop is missing.
+    copy_max_thickness : with ``guard``, holes at most this thick (pixels, at fit scale) also take
+        pixels copied from matching known windows (an exemplar fill), as far as they match and as
+        far as the held-out pixels confirm them: a repeating pattern under text or a scratch comes
+        back exactly, where a smooth fill blurs it.  Thicker holes are the net's alone: its held-out
+        patches (at most 16 pixels) no longer tell how copies fare deep inside them.  0 = never.
     mixed_precision : on CUDA, run the net in bfloat16 autocast (never on a CPU or MPS).  Off in every
         preset: at these sizes a GPU step is bound by kernel launches, not arithmetic, and the casts
         made steps slower on an H200 (fast 21.2 against 18.6 ms, balanced 22.3 against 15.3 ms at
@@ -60,6 +65,7 @@ class Settings:
     report_interval: float = 0.2
     guide_max_thickness: int = 6
     guide_max_fraction: float = 0.3
+    copy_max_thickness: int = 16
     mixed_precision: bool = False
 
     def with_iterations(self, iterations: int | None) -> Settings:

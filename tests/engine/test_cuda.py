@@ -91,3 +91,18 @@ def test_denoise_and_super_resolve_on_cuda():
     assert np.mean((clean - img) ** 2) < 0.5 * np.mean((noisy - img) ** 2)
     big = super_resolve(img, 2, preset="fast", iterations=50, device="cuda")
     assert big.shape == (128, 128, 3) and np.isfinite(big).all()
+
+
+def test_copies_of_a_repeating_pattern_are_searched_on_the_gpu():
+    from dip_plugin.engine.exemplar import exemplar_fill
+
+    y, x = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    image = torch.stack([((x % 6) < 3).float(), ((y % 4) < 2).float(), (((x + y) % 6) < 2).float()])[None]
+    known = torch.ones(1, 1, 64, 64, dtype=torch.bool)
+    known[..., 20:23, 8:50] = False
+    fill, error = exemplar_fill(image.cuda(), known.cuda())
+    assert fill.is_cuda and float((fill.cpu() - image).abs().max()) < 1e-6 and float(error.max()) < 1e-6
+    img = image[0].permute(1, 2, 0).numpy() * 0.6 + 0.2
+    mask = (~known)[0, 0].numpy()
+    out = inpaint(img, mask, preset=dataclasses.replace(PRESETS["fast"], iterations=8), device="cuda")
+    assert _hole_mse(out, img, mask) < 1e-4

@@ -221,3 +221,42 @@ def test_guard_keeps_a_net_fill_that_continues_the_texture():
     guarded = _guarded(job, truth)
     assert float((guarded - truth)[hole].abs().max()) < 1e-5
     assert float((job.smooth - truth)[hole].abs().max()) > 0.2
+
+
+def _weave_case(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    y, x = np.mgrid[:size, :size]
+    img = np.stack([((x % 6) < 3) * 0.6 + 0.2, ((y % 4) < 2) * 0.5 + 0.25, (((x + y) % 6) < 2) * 0.4 + 0.3], -1)
+    mask = np.zeros((size, size), bool)
+    mask[30:33, 10:80] = True  # a text-like stroke across the pattern
+    mask[45:70, 50:53] = True
+    return img.astype(np.float32), mask
+
+
+def _hole_psnr(out: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float:
+    return float(10 * np.log10(1.0 / max(float(np.mean((out[mask] - truth[mask]) ** 2)), 1e-12)))
+
+
+def test_a_thin_hole_in_a_repeating_pattern_takes_copies_of_the_pattern():
+    img, mask = _weave_case()
+    with_copies = inpaint(img, mask, preset=TINY, device="cpu")
+    without = inpaint(img, mask, preset=dataclasses.replace(TINY, copy_max_thickness=0), device="cpu")
+    assert _hole_psnr(with_copies, img, mask) > 40.0
+    assert _hole_psnr(without, img, mask) < 25.0
+
+
+def test_copies_of_stochastic_texture_do_not_make_the_fill_worse():
+    rng = np.random.default_rng(0)
+    img = rng.random((96, 96, 3)).astype(np.float32)
+    _, mask = _weave_case()
+    with_copies = inpaint(img, mask, preset=TINY, device="cpu")
+    without = inpaint(img, mask, preset=dataclasses.replace(TINY, copy_max_thickness=0), device="cpu")
+    assert _hole_psnr(with_copies, img, mask) > _hole_psnr(without, img, mask) - 0.2
+
+
+def test_thick_holes_take_no_copies():
+    img, _ = _weave_case()
+    mask = np.zeros(img.shape[:2], bool)
+    mask[30:60, 30:60] = True
+    job = InpaintSession(img, mask, preset=TINY, device="cpu")
+    job.run()
+    assert job.jobs[0].thickness > TINY.copy_max_thickness and job.jobs[0].copies is None
