@@ -50,13 +50,12 @@ def exemplar_fill(image: torch.Tensor, known: torch.Tensor, *, patch: int = 7, m
     """
     _, c, h, w = image.shape
     r = patch // 2
-    todo = ~known
     error = torch.zeros(1, 1, h, w, dtype=image.dtype, device=image.device)
     valid = F.avg_pool2d(F.pad(known.to(image.dtype), (r, r, r, r)), patch, stride=1).flatten() > 1 - 1e-6
-    if not bool(todo.any()):
+    if bool(known.all()):
         return image.clone(), error
     if not bool(valid.any()):
-        error[todo] = float("inf")
+        error[~known] = float("inf")
         return image.clone(), error
     windows = F.unfold(F.pad(image, (r, r, r, r)), patch)[0]  # (C·P², H·W), channel-major
     stride = 1
@@ -73,10 +72,9 @@ def exemplar_fill(image: torch.Tensor, known: torch.Tensor, *, patch: int = 7, m
                            device=image.device)
     out = torch.where(known, image, torch.zeros_like(image)).flatten(2)[0].clone()  # (C, H·W)
     done = known.flatten().clone()
-    todo = todo.flatten()
     while True:
         grown = F.max_pool2d(done.view(1, 1, h, w).to(image.dtype), 3, stride=1, padding=1).flatten() > 0
-        front = (grown & todo & ~done).nonzero().flatten()
+        front = (grown & ~done).nonzero().flatten()
         if len(front) == 0:
             break
         query = F.unfold(F.pad(out.view(1, c, h, w), (r, r, r, r)), patch)[0][:, front].T  # (F, D)
@@ -96,8 +94,7 @@ def exemplar_fill(image: torch.Tensor, known: torch.Tensor, *, patch: int = 7, m
             out[:, idx] = image.flatten(2)[0][:, src]
             error.view(-1)[idx] = val / m.sum(1).clamp_min(1)
         done[front] = True
-    fill = torch.where(done.view(1, 1, h, w), out.view(1, c, h, w), image)
-    return torch.where(known, image, fill), error
+    return torch.where(known, image, out.view(1, c, h, w)), error
 
 
 def _neighbours(best: torch.Tensor, offsets: torch.Tensor, h: int, w: int) -> torch.Tensor:
