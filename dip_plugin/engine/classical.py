@@ -9,10 +9,12 @@ fill, and the starting value for hole pixels in the first preview.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
-__all__ = ["smooth_fill"]
+__all__ = ["smooth_fill", "solve_on_hole"]
 
 _LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 
@@ -62,12 +64,24 @@ def smooth_fill(image: torch.Tensor, known: torch.Tensor, iters: int = 60, tol: 
     if not bool(known.any()):
         return torch.full_like(image, 0.5)
     hole = (~known).to(image.dtype)
-    x = _coarse_estimate(image, known, iters)
+    x = solve_on_hole(lambda v: _laplace(_laplace(v)), _coarse_estimate(image, known, iters), hole, iters, tol)
+    return torch.where(known, image, x)
+
+
+def solve_on_hole(operator: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, hole: torch.Tensor,
+                  iters: int, tol: float = 1e-7) -> torch.Tensor:
+    """Minimise the quadratic energy ``½ uᵀ A u`` over the ``hole`` pixels of ``x`` (the others fixed).
+
+    ``operator`` applies the symmetric positive semi-definite ``A`` to a ``(1, C, H, W)`` tensor;
+    ``hole`` is a 0/1 float mask broadcastable to ``x``.  Conjugate gradients, each channel on its
+    own, from ``x`` as the starting value, for at most ``iters`` steps or until the residual has
+    fallen by ``tol`` (squared, relative).
+    """
 
     def apply(v: torch.Tensor) -> torch.Tensor:  # the operator restricted to hole pixels
-        return hole * _laplace(_laplace(v * hole))
+        return hole * operator(v * hole)
 
-    r = -(hole * _laplace(_laplace(x)))
+    r = -(hole * operator(x))
     p = r.clone()
     rs = (r * r).sum((-2, -1), keepdim=True)
     start = rs.clamp_min(1e-30)
@@ -81,4 +95,4 @@ def smooth_fill(image: torch.Tensor, known: torch.Tensor, iters: int = 60, tol: 
             break
         p = r + (rs_new / rs.clamp_min(1e-30)) * p
         rs = rs_new
-    return torch.where(known, image, x)
+    return x

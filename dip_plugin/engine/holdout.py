@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["hole_thickness", "random_pixels", "square_patches"]
+__all__ = ["depth_in_hole", "hole_thickness", "random_pixels", "square_patches"]
 
 
 def _erode(m: torch.Tensor, k: int) -> torch.Tensor:
@@ -38,6 +38,29 @@ def hole_thickness(hole: torch.Tensor, cap: int = 64) -> int:
         m = -F.max_pool2d(-F.pad(m, (1, 1, 1, 1), value=1.0), 3, stride=1)
         steps += 1
     return max(1, min(cap, 2 * steps - 1))
+
+
+def depth_in_hole(unknown: torch.Tensor) -> torch.Tensor:
+    """How far each pixel lies from the known ones: 0 on known pixels, 1 next to them, and so on
+    (steps of 8-neighbour growth of the known pixels).  ``unknown`` is a (1, 1, H, W) bool tensor.
+
+    Example
+    -------
+    >>> u = torch.zeros(1, 1, 1, 7, dtype=torch.bool); u[..., 1:6] = True
+    >>> depth_in_hole(u).flatten().tolist()
+    [0, 1, 2, 3, 2, 1, 0]
+    """
+    depth = torch.zeros(unknown.shape, dtype=torch.long, device=unknown.device)
+    reached = ~unknown
+    if not bool(reached.any()):
+        return depth
+    k = 0
+    while not bool(reached.all()):
+        k += 1
+        grown = F.max_pool2d(reached.float(), 3, stride=1, padding=1) > 0
+        depth[grown & ~reached] = k
+        reached = grown
+    return depth
 
 
 def square_patches(hole: torch.Tensor, usable: torch.Tensor, *, seed: int = 0, max_side: int = 16,

@@ -11,7 +11,8 @@ from .classical import smooth_fill
 from .device import select_device
 from .exemplar import exemplar_fill
 from .fit import Fit, Problem
-from .holdout import hole_thickness, square_patches
+from .holdout import depth_in_hole, hole_thickness, square_patches
+from .oriented import oriented_fill
 from .pixels import Pixels, check_image_and_mask, to_pixels
 from .presets import Settings, check_iterations, get_preset
 from .progress import ProgressCallback, Reporter, StopCallback
@@ -34,6 +35,12 @@ class _CropJob:
     thickness: int
     fit: Fit | None = None
     copies: tuple[torch.Tensor, torch.Tensor] | None = None  # exemplar fill and its match error, once made
+    oriented: torch.Tensor | None = None  # the oriented fill, once made
+
+    @property
+    def pixels(self) -> int:
+        """How many pixels the fit has (its cost per step follows it)."""
+        return int(self.target.shape[-2] * self.target.shape[-1])
 
     def problem(self, settings: Settings) -> Problem:
         weight = self.known if self.holdout is None else self.known & ~self.holdout
@@ -131,6 +138,59 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     return alpha * dip + (1.0 - alpha) * job.smooth
 
 
+# A depth of the hole with fewer held-out pixels than this takes the weights of the nearest depth that has them.
+MIN_DEPTH_PIXELS = 100
+
+
+def _blended_by_depth(job: _CropJob, dip: torch.Tensor) -> torch.Tensor | None:
+    """Mix the DIP output, an oriented fill and the smooth fill, with weights for each depth in the hole.
+
+    How much each fill is worth depends on how far a pixel lies from the known ones: next to them the
+    smooth fill continues what is there, a few pixels in the texture's direction (the oriented fill)
+    or the net's structure matter more.  The held-out patches are as thick as the hole, so they hold
+    pixels at every depth the hole has; at each depth, the weights of the net and of the oriented fill
+    (each in [0, 1], on top of the smooth fill) are those that best predict the held-out pixels at that
+    depth.  None where no depth has enough held-out pixels.
+    """
+    if job.holdout is None:
+        return None
+    fit_known = job.known & ~job.holdout
+    if job.oriented is None:
+        job.oriented = oriented_fill(job.target, fit_known)
+    depth = depth_in_hole(~fit_known)
+    hole = ~job.known
+    cols = (dip - job.smooth, job.oriented - job.smooth)
+    truth = job.target - job.smooth
+    deepest = int(depth[hole].max()) if bool(hole.any()) else 0
+    weights: dict[int, list[float]] = {}
+    for k in range(1, deepest + 1):
+        ring = job.holdout & (depth == k)
+        if int(ring.sum()) >= MIN_DEPTH_PIXELS:
+            sel = ring.expand_as(dip)
+            a = torch.stack([c[sel] for c in cols], 1).double()
+            w = torch.linalg.lstsq(a, truth[sel].double()[:, None]).solution.flatten()
+            weights[k] = [float(v) for v in w.clamp(0.0, 1.0)]
+    if not weights:
+        return None
+    out = job.smooth.clone()  # the held-out pixels get the same mix, for what is judged on them after this
+    for k in range(1, int(depth.max()) + 1):
+        w = weights[min(weights, key=lambda s: (abs(s - k), s))]
+        at = (depth == k).expand_as(dip)
+        out = torch.where(at, job.smooth + w[0] * cols[0] + w[1] * cols[1], out)
+    return out
+
+
+def _judged(job: _CropJob, dip: torch.Tensor, settings: Settings) -> torch.Tensor:
+    """The fill to keep for ``dip``, judged on the held-out pixels: by depth where the hole is thick
+    enough for the net to fit it unguided and thin enough for the held-out patches to match it,
+    else :func:`_guarded`."""
+    if settings.guide_max_thickness < job.thickness <= settings.oriented_max_thickness:
+        blended = _blended_by_depth(job, dip)
+        if blended is not None:
+            return blended
+    return _guarded(job, dip)
+
+
 # An exemplar copy is trusted fully where its window matched the surroundings to within this share of
 # the content's detail (mean squared, judged on the held-out pixels), and exponentially less beyond.
 COPY_TOLERANCE = 1.0
@@ -215,16 +275,17 @@ class InpaintSession:
 
     def run(self, iterations: int | None = None, *, on_progress: ProgressCallback | None = None,
             should_stop: StopCallback | None = None) -> np.ndarray:
-        """Fit up to ``iterations`` more steps per crop (``None``/0: the preset's) and return the result."""
+        """Fit up to ``iterations`` more steps per crop (``None``/0: the preset's, for a preset whose count
+        follows the crop's size: :meth:`~dip_plugin.engine.presets.Settings.iterations_for`) and return the result."""
         check_iterations(iterations)
         if not self.jobs:
             return self.image.copy()
         settings = self.settings.with_iterations(iterations)
-        per_job = settings.iterations
-        reporter = Reporter(on_progress, should_stop, total=per_job * len(self.jobs), every=settings.report_every,
+        counts = [settings.iterations_for(job.pixels) for job in self.jobs]
+        reporter = Reporter(on_progress, should_stop, total=sum(counts), every=settings.report_every,
                             min_interval=settings.report_interval)
         reporter.report(0, float("nan"), self.result, force=True)
-        for i, job in enumerate(self.jobs):
+        for i, (job, per_job) in enumerate(zip(self.jobs, counts, strict=True)):
             if reporter.stop_requested():
                 break
             if job.fit is None:
@@ -235,7 +296,7 @@ class InpaintSession:
             stopped = False
             for state in job.fit.steps(per_job):
                 stopped = reporter.stop_requested()
-                step = i * per_job + (per_job if state.done else state.step)
+                step = sum(counts[:i]) + (per_job if state.done else state.step)
 
                 def preview(state=state, job=job) -> np.ndarray:
                     job.paste(self.canvas, state.output.cpu())
@@ -248,7 +309,7 @@ class InpaintSession:
                 self.steps_done += state.step
                 best = state.best.cpu()
                 if settings.guard:
-                    best = _with_copies(job, _guarded(job, best), settings.copy_max_thickness, self.device)
+                    best = _with_copies(job, _judged(job, best, settings), settings.copy_max_thickness, self.device)
                 job.paste(self.canvas, best)
             if stopped:
                 break
