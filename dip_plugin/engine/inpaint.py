@@ -121,6 +121,12 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     a large net wandering in the middle of a big hole in a clear sky — and its weight is cut to
     ``(DETAIL_ALLOWANCE × detail / departure)²``: the wilder the net, the less of it is kept.  A net
     that continues a texture departs about as much as the texture does, and keeps its weight.
+
+    Deeper in the hole than the held-out patches reach, nothing checked the net; there it keeps no
+    more departure from the smooth fill than it has at the depths that were checked: at each deeper
+    depth its weight is scaled by (largest mean squared departure at a checked depth / mean squared
+    departure at this depth), at most 1.  A texture's departure levels off a few pixels in; a
+    wandering net's keeps growing.
     """
     if job.holdout is None:
         return dip
@@ -129,13 +135,27 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     r = (job.target - job.smooth)[sel]
     denom = float((d * d).sum())
     alpha = 1.0 if denom <= 1e-12 else float(np.clip(float((d * r).sum()) / denom, 0.0, 1.0))
-    hole = (~job.known).expand_as(dip)
-    if bool(hole.any()):
-        departure = float((dip - job.smooth)[hole].square().mean().sqrt())
-        detail = float(r.square().mean().sqrt())
-        if departure > 0:
-            alpha = min(alpha, (DETAIL_ALLOWANCE * detail / departure) ** 2)
-    return alpha * dip + (1.0 - alpha) * job.smooth
+    hole = ~job.known
+    if not bool(hole.any()):
+        return alpha * dip + (1.0 - alpha) * job.smooth
+    departure = (dip - job.smooth).square().mean(1, keepdim=True)
+    spread = float(departure[hole].mean().sqrt())
+    detail = float(r.square().mean().sqrt())
+    if spread > 0:
+        alpha = min(alpha, (DETAIL_ALLOWANCE * detail / spread) ** 2)
+    depth = depth_in_hole(~(job.known & ~job.holdout))
+    reach = int(depth[job.holdout].max())
+    checked = [float(departure[hole & (depth == k)].mean()) for k in range(1, reach + 1)
+               if bool((hole & (depth == k)).any())]
+    if int(depth[hole].max()) <= reach or not checked:
+        return alpha * dip + (1.0 - alpha) * job.smooth
+    checked_departure = max(checked)
+    weight = torch.full_like(departure, alpha)
+    for k in range(reach + 1, int(depth[hole].max()) + 1):
+        at = hole & (depth == k)
+        if bool(at.any()):
+            weight[at] = alpha * min(1.0, checked_departure / max(float(departure[at].mean()), 1e-20))
+    return weight * dip + (1.0 - weight) * job.smooth
 
 
 # A depth of the hole with fewer held-out pixels than this takes the weights of the nearest depth that has them.
@@ -167,8 +187,9 @@ def _blended_by_depth(job: _CropJob, dip: torch.Tensor) -> torch.Tensor | None:
         ring = job.holdout & (depth == k)
         if int(ring.sum()) >= MIN_DEPTH_PIXELS:
             sel = ring.expand_as(dip)
-            a = torch.stack([c[sel] for c in cols], 1).double()
-            w = torch.linalg.lstsq(a, truth[sel].double()[:, None]).solution.flatten()
+            a = torch.stack([c[sel] for c in cols], 1).cpu().double()
+            # gelsd (by SVD) copes with a column of zeros, e.g. a net that returned the smooth fill.
+            w = torch.linalg.lstsq(a, truth[sel].cpu().double()[:, None], driver="gelsd").solution.flatten()
             weights[k] = [float(v) for v in w.clamp(0.0, 1.0)]
     if not weights:
         return None

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from patterns import streaks
 
 from dip_plugin.engine import PRESETS, InpaintSession, inpaint
 from dip_plugin.synthetic import hole_mask, scene
@@ -223,6 +224,26 @@ def test_guard_keeps_a_net_fill_that_continues_the_texture():
     assert float((job.smooth - truth)[hole].abs().max()) > 0.2
 
 
+def test_guard_damps_a_net_that_wanders_deeper_than_the_held_out_pixels_reach():
+    import torch
+
+    from dip_plugin.engine.holdout import depth_in_hole
+    from dip_plugin.engine.inpaint import _guarded
+
+    stripes = (0.5 + 0.4 * np.sign(np.sin(np.arange(64) / 2.0))).astype(np.float32)
+    job, truth, hole = _guard_case(np.repeat(np.tile(stripes, (64, 1))[..., None], 3, axis=-1))
+    depth = depth_in_hole(~(job.known & ~job.holdout))
+    reach = int(depth[job.holdout].max())
+    deep = (~job.known & (depth > reach)).expand_as(truth)
+    assert bool(deep.any())
+    wander = truth.clone()
+    wander[deep] += 0.8 * torch.sign(torch.sin(torch.arange(int(deep.sum()), dtype=torch.float32)))
+    guarded = _guarded(job, wander)
+    shallow = hole & ~deep
+    assert float((guarded - truth)[shallow].abs().max()) < 1e-5  # checked depths keep the net
+    assert float((guarded - truth)[deep].square().mean()) < 0.5 * float((wander - truth)[deep].square().mean())
+
+
 def _weave_case(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
     y, x = np.mgrid[:size, :size]
     img = np.stack([((x % 6) < 3) * 0.6 + 0.2, ((y % 4) < 2) * 0.5 + 0.25, (((x + y) % 6) < 2) * 0.4 + 0.3], -1)
@@ -260,3 +281,53 @@ def test_thick_holes_take_no_copies():
     job = InpaintSession(img, mask, preset=TINY, device="cpu")
     job.run()
     assert job.jobs[0].thickness > TINY.copy_max_thickness and job.jobs[0].copies is None
+
+
+def _stroke_session(img: np.ndarray, width: int) -> InpaintSession:
+    mask = np.zeros(img.shape[:2], bool)
+    for y in range(mask.shape[0]):  # a slanting stroke, as a brush leaves it
+        x0 = 20 + y // 4
+        mask[y, x0 : x0 + width] = True
+    return InpaintSession(img, mask, preset=TINY, device="cpu")
+
+
+def test_a_stroke_over_streaks_is_filled_along_them():
+    import torch
+
+    from dip_plugin.engine.inpaint import _judged
+    from dip_plugin.engine.resample import to_tensor
+
+    img = streaks(96)
+    session = _stroke_session(img, 11)
+    job = session.jobs[0]
+    assert TINY.guide_max_thickness < job.thickness <= TINY.oriented_max_thickness
+    truth = to_tensor(img[job.crop.slices])
+    hole = (~job.known).expand_as(truth)
+    judged = _judged(job, job.smooth, TINY)  # a net that learnt nothing: only the oriented fill can help
+    assert float((judged - truth)[hole].square().mean()) < 0.85 * float((job.smooth - truth)[hole].square().mean())
+    held_out = job.holdout.expand_as(truth)  # judged there too, with the same mix, for the copies that follow
+    assert not torch.equal(judged[held_out], job.smooth[held_out])
+
+
+@pytest.mark.parametrize("width", [3, 30])
+def test_thin_and_thick_holes_are_not_mixed_by_depth(width):
+    import torch
+
+    from dip_plugin.engine.inpaint import _guarded, _judged
+
+    job = _stroke_session(streaks(96), width).jobs[0]
+    assert not TINY.guide_max_thickness < job.thickness <= TINY.oriented_max_thickness
+    assert torch.equal(_judged(job, job.smooth, TINY), _guarded(job, job.smooth)) and job.oriented is None
+
+
+def test_small_crops_get_more_steps_unless_the_count_is_given():
+    settings = dataclasses.replace(TINY, iterations=3, iterations_pixels=4 * 64 * 64, early_stop=False)
+    img, mask = _case(64)
+    session = InpaintSession(img, mask, preset=settings, device="cpu")
+    expected = settings.iterations_for(session.jobs[0].pixels)
+    assert expected > 3
+    totals: list[int] = []
+    session.run(on_progress=lambda p: totals.append(p.total))
+    assert totals[-1] == expected and session.steps_done == expected
+    session.run(2, on_progress=lambda p: totals.append(p.total))
+    assert totals[-1] == 2 and session.steps_done == expected + 2
