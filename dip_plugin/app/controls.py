@@ -201,8 +201,9 @@ class ControlsPanel(QWidget):
         self.iterations_box = QSpinBox()
         self.iterations_box.setRange(0, 100000)
         self.iterations_box.setSingleStep(100)
-        self.iterations_box.setToolTip("Most optimisation steps per region (0 = the preset's default); "
-                                       "the fit may stop sooner when it stops improving")
+        self.iterations_box.setToolTip("Most optimisation steps per region (0 = the preset's default; with fast, "
+                                       "regions smaller than 256×256 get more); the fit may stop sooner when it "
+                                       "stops improving")
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 2**31 - 1)
         self.seed_box.setToolTip("Another seed gives another plausible fill")

@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from patterns import weave
 
 from dip_plugin.engine import PRESETS, denoise, inpaint, super_resolve
 from dip_plugin.engine.device import describe_device, select_device
@@ -96,13 +97,12 @@ def test_denoise_and_super_resolve_on_cuda():
 def test_copies_of_a_repeating_pattern_are_searched_on_the_gpu():
     from dip_plugin.engine.exemplar import exemplar_fill
 
-    y, x = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
-    image = torch.stack([((x % 6) < 3).float(), ((y % 4) < 2).float(), (((x + y) % 6) < 2).float()])[None]
+    img = weave(64)
+    image = torch.from_numpy(img).permute(2, 0, 1)[None].contiguous()
     known = torch.ones(1, 1, 64, 64, dtype=torch.bool)
     known[..., 20:23, 8:50] = False
     fill, error = exemplar_fill(image.cuda(), known.cuda())
     assert fill.is_cuda and float((fill.cpu() - image).abs().max()) < 1e-6 and float(error.max()) < 1e-6
-    img = image[0].permute(1, 2, 0).numpy() * 0.6 + 0.2
     mask = (~known)[0, 0].numpy()
     out = inpaint(img, mask, preset=dataclasses.replace(PRESETS["fast"], iterations=8), device="cuda")
     assert _hole_mse(out, img, mask) < 1e-4

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import torch
+from patterns import weave
 
 from dip_plugin.engine.exemplar import exemplar_fill
 
 
 def _weave(size: int = 64) -> torch.Tensor:
-    """A colour pattern that repeats every 6 pixels across and 4 down."""
-    y, x = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
-    r = ((x % 6) < 3).float() * 0.6 + 0.2
-    g = ((y % 4) < 2).float() * 0.5 + 0.25
-    b = (((x + y) % 6) < 2).float() * 0.4 + 0.3
-    return torch.stack([r, g, b])[None]
+    return torch.from_numpy(weave(size)).permute(2, 0, 1)[None].contiguous()
 
 
 def _text_hole(size: int = 64) -> torch.Tensor:

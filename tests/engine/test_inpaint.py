@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from patterns import streaks
+from patterns import streaks, weave
 
 from dip_plugin.engine import PRESETS, InpaintSession, inpaint
 from dip_plugin.synthetic import hole_mask, scene
@@ -245,12 +245,11 @@ def test_guard_damps_a_net_that_wanders_deeper_than_the_held_out_pixels_reach():
 
 
 def _weave_case(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
-    y, x = np.mgrid[:size, :size]
-    img = np.stack([((x % 6) < 3) * 0.6 + 0.2, ((y % 4) < 2) * 0.5 + 0.25, (((x + y) % 6) < 2) * 0.4 + 0.3], -1)
+    img = weave(size)
     mask = np.zeros((size, size), bool)
     mask[30:33, 10:80] = True  # a text-like stroke across the pattern
     mask[45:70, 50:53] = True
-    return img.astype(np.float32), mask
+    return img, mask
 
 
 def _hole_psnr(out: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float:
