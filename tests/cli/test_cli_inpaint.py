@@ -278,6 +278,8 @@ def test_ctrl_c_exits_130_and_leaves_no_output(tmp_path: Path) -> None:
         [sys.executable, "-m", "dip_plugin", "inpaint", "photo.png", "--mask", "mask.png", "-o", "out.png",
          "--preset", "paper", "--iterations", "100000", "--save-progress", "frames"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell that starts the tests in the background leaves SIGINT ignored, and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60
