@@ -145,8 +145,8 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
         alpha = min(alpha, (DETAIL_ALLOWANCE * detail / spread) ** 2)
     depth = depth_in_hole(~(job.known & ~job.holdout))
     reach = int(depth[job.holdout].max())
-    checked = [float(departure[hole & (depth == k)].mean()) for k in range(1, reach + 1)
-               if bool((hole & (depth == k)).any())]
+    at_depths = [hole & (depth == k) for k in range(1, reach + 1)]
+    checked = [float(departure[at].mean()) for at in at_depths if bool(at.any())]
     if int(depth[hole].max()) <= reach or not checked:
         return alpha * dip + (1.0 - alpha) * job.smooth
     checked_departure = max(checked)
@@ -315,9 +315,10 @@ class InpaintSession:
                 job.fit.settings = settings
             state = None
             stopped = False
+            offset = sum(counts[:i])
             for state in job.fit.steps(per_job):
                 stopped = reporter.stop_requested()
-                step = sum(counts[:i]) + (per_job if state.done else state.step)
+                step = offset + (per_job if state.done else state.step)
 
                 def preview(state=state, job=job) -> np.ndarray:
                     job.paste(self.canvas, state.output.cpu())
