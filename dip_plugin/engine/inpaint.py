@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -11,12 +11,13 @@ from .classical import smooth_fill
 from .device import select_device
 from .exemplar import exemplar_fill
 from .fit import Fit, Problem
+from .fsr import fsr_fill
 from .holdout import depth_in_hole, hole_thickness, square_patches
 from .oriented import oriented_fill
 from .pixels import Pixels, check_image_and_mask, to_pixels
 from .presets import Settings, check_iterations, get_preset
 from .progress import ProgressCallback, Reporter, StopCallback
-from .regions import Crop, plan_crops
+from .regions import Crop, plan_crops, thin_holes
 from .resample import from_tensor, resize, resize_mask, to_tensor
 
 __all__ = ["InpaintSession", "inpaint"]
@@ -36,6 +37,17 @@ class _CropJob:
     fit: Fit | None = None
     copies: tuple[torch.Tensor, torch.Tensor] | None = None  # exemplar fill and its match error, once made
     oriented: torch.Tensor | None = None  # the oriented fill, once made
+    settings: Settings = field(default_factory=Settings)  # the mixing tunables (detail_allowance, ...)
+    biharmonic: torch.Tensor | None = None  # the biharmonic fill, where ``smooth`` also took FSR
+    _depth: torch.Tensor | None = None
+
+    @property
+    def depth(self) -> torch.Tensor:
+        """How deep each pixel lies among the pixels the fit does not see (hole and held-out)."""
+        if self._depth is None:
+            fit_known = self.known if self.holdout is None else self.known & ~self.holdout
+            self._depth = depth_in_hole(~fit_known)
+        return self._depth
 
     @property
     def pixels(self) -> int:
@@ -60,26 +72,39 @@ class _CropJob:
         region[self.hole] = np.clip(up[self.hole], 0.0, 1.0)
 
 
-def _plan(mask: np.ndarray, settings: Settings) -> list[Crop]:
-    if settings.crop:
-        return plan_crops(
-            mask,
-            context=settings.context,
-            min_context=settings.min_context,
-            max_pixels=settings.max_fit_pixels,
-            multiple=settings.net.multiple,
-        )
+def _plan(mask: np.ndarray, settings: Settings) -> tuple[list[Crop], np.ndarray]:
+    """The crops to fit, and which hole pixels are thin (fitted at full resolution, see
+    :func:`~dip_plugin.engine.regions.plan_crops`)."""
     h, w = mask.shape
-    return [Crop(0, h, 0, w, min(1.0, (settings.max_fit_pixels / (h * w)) ** 0.5))]
+    if not settings.crop:
+        return [Crop(0, h, 0, w, min(1.0, (settings.max_fit_pixels / (h * w)) ** 0.5))], np.zeros_like(mask)
+    thin = thin_holes(mask, settings.full_res_max_thickness)
+    crops = plan_crops(
+        mask,
+        context=settings.context,
+        min_context=settings.min_context,
+        max_pixels=settings.max_fit_pixels,
+        multiple=settings.net.multiple,
+        thin=thin,
+        tile_pixels=max(settings.tile_pixels, settings.max_fit_pixels),
+        stroke_context=settings.stroke_context,
+    )
+    return crops, thin
 
 
-def _owned_holes(mask: np.ndarray, crops: list[Crop]) -> list[np.ndarray]:
-    """For each crop, the hole pixels it writes: each hole pixel goes to the first crop whose
-    interior (away from the crop's border) holds it, else to the first crop that holds it."""
+def _owned_holes(mask: np.ndarray, thin: np.ndarray, crops: list[Crop]) -> list[np.ndarray]:
+    """For each crop, the hole pixels it writes: a crop of thin holes writes the thin ones (a tile,
+    those in its core), any other crop the others; each pixel is written by the first crop that may."""
     taken = np.zeros_like(mask)
     owned = []
     for crop in crops:
-        region = mask[crop.slices] & ~taken[crop.slices]
+        allowed = mask & (thin if crop.thin else ~thin)
+        if crop.core is not None:
+            y0, y1, x0, x1 = crop.core
+            inside = np.zeros_like(mask)
+            inside[y0:y1, x0:x1] = True
+            allowed &= inside
+        region = allowed[crop.slices] & ~taken[crop.slices]
         owned.append(region)
         taken[crop.slices] |= region
     return owned
@@ -97,18 +122,35 @@ def _prepare(pixels: Pixels, mask: np.ndarray, crop: Crop, hole: np.ndarray, set
     small_hole = resize_mask(to_tensor(mask[crop.slices]), size, any_=True)
     target = torch.where(known, target, torch.zeros_like(target))
     thickness = hole_thickness(small_hole)
+    if crop.thin:  # the planner's opening and the erosion count can differ by a pixel at a glyph's joint
+        thickness = min(thickness, settings.full_res_max_thickness)
     holdout = None
     if settings.guard or settings.early_stop:
         holdout = square_patches(small_hole, known, seed=seed, thickness=thickness)
         if not bool(holdout.any()):
             holdout = None
     fit_known = known if holdout is None else known & ~holdout
-    smooth = smooth_fill(target, fit_known, iters=200)
-    return _CropJob(crop, hole, target, known, holdout, smooth, thickness)
+    biharmonic = smooth_fill(target, fit_known, iters=200)
+    smooth = _classical_fill(target, biharmonic, fit_known, holdout, settings)
+    return _CropJob(crop, hole, target, known, holdout, smooth, thickness, settings=settings, biharmonic=biharmonic)
 
 
-# How far the net's fill may depart from the smooth fill, in units of the detail the content has.
-DETAIL_ALLOWANCE = 2.0
+def _classical_fill(target: torch.Tensor, smooth: torch.Tensor, fit_known: torch.Tensor,
+                    holdout: torch.Tensor | None, settings: Settings) -> torch.Tensor:
+    """The best classical fill of the crop: the biharmonic fill ``smooth``, moved towards the frequency-selective
+    reconstruction (:mod:`~dip_plugin.engine.fsr`) as far as that predicts the held-out pixels better."""
+    if not settings.fsr or holdout is None:
+        return smooth
+    fsr = fsr_fill(target, fit_known)
+    if fsr is None:
+        return smooth
+    sel = holdout.expand_as(target)
+    d = (fsr - smooth)[sel]
+    denom = float((d * d).sum())
+    if denom <= 1e-12:
+        return smooth
+    w = float(np.clip(float((d * (target - smooth)[sel]).sum()) / denom, 0.0, 1.0))
+    return smooth + w * (fsr - smooth)
 
 
 def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
@@ -119,7 +161,7 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     the content has (how far the truth departs from the smooth fill there).  A net that departs from
     the smooth fill inside the hole by much more than that invents structure the surroundings lack —
     a large net wandering in the middle of a big hole in a clear sky — and its weight is cut to
-    ``(DETAIL_ALLOWANCE × detail / departure)²``: the wilder the net, the less of it is kept.  A net
+    ``(detail_allowance × detail / departure)²``: the wilder the net, the less of it is kept.  A net
     that continues a texture departs about as much as the texture does, and keeps its weight.
 
     Deeper in the hole than the held-out patches reach, nothing checked the net; there it keeps no
@@ -138,12 +180,15 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     hole = ~job.known
     if not bool(hole.any()):
         return alpha * dip + (1.0 - alpha) * job.smooth
-    departure = (dip - job.smooth).square().mean(1, keepdim=True)
+    # Detail and departure are measured from the biharmonic fill: how much structure the content has
+    # beyond a smooth continuation, and how much the net puts into the hole.
+    plain = job.smooth if job.biharmonic is None else job.biharmonic
+    departure = (dip - plain).square().mean(1, keepdim=True)
     spread = float(departure[hole].mean().sqrt())
-    detail = float(r.square().mean().sqrt())
+    detail = float((job.target - plain)[sel].square().mean().sqrt())
     if spread > 0:
-        alpha = min(alpha, (DETAIL_ALLOWANCE * detail / spread) ** 2)
-    depth = depth_in_hole(~(job.known & ~job.holdout))
+        alpha = min(alpha, (job.settings.detail_allowance * detail / spread) ** 2)
+    depth = job.depth
     reach = int(depth[job.holdout].max())
     at_depths = [hole & (depth == k) for k in range(1, reach + 1)]
     checked = [float(departure[at].mean()) for at in at_depths if bool(at.any())]
@@ -156,10 +201,6 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
         if bool(at.any()):
             weight[at] = alpha * min(1.0, checked_departure / max(float(departure[at].mean()), 1e-20))
     return weight * dip + (1.0 - weight) * job.smooth
-
-
-# A depth of the hole with fewer held-out pixels than this takes the weights of the nearest depth that has them.
-MIN_DEPTH_PIXELS = 100
 
 
 def _blended_by_depth(job: _CropJob, dip: torch.Tensor) -> torch.Tensor | None:
@@ -177,7 +218,7 @@ def _blended_by_depth(job: _CropJob, dip: torch.Tensor) -> torch.Tensor | None:
     fit_known = job.known & ~job.holdout
     if job.oriented is None:
         job.oriented = oriented_fill(job.target, fit_known)
-    depth = depth_in_hole(~fit_known)
+    depth = job.depth
     hole = ~job.known
     cols = (dip - job.smooth, job.oriented - job.smooth)
     truth = job.target - job.smooth
@@ -185,7 +226,7 @@ def _blended_by_depth(job: _CropJob, dip: torch.Tensor) -> torch.Tensor | None:
     weights: dict[int, list[float]] = {}
     for k in range(1, deepest + 1):
         ring = job.holdout & (depth == k)
-        if int(ring.sum()) >= MIN_DEPTH_PIXELS:
+        if int(ring.sum()) >= job.settings.min_depth_pixels:
             sel = ring.expand_as(dip)
             a = torch.stack([c[sel] for c in cols], 1).cpu().double()
             # gelsd (by SVD) copes with a column of zeros, e.g. a net that returned the smooth fill.
@@ -212,11 +253,6 @@ def _judged(job: _CropJob, dip: torch.Tensor, settings: Settings) -> torch.Tenso
     return _guarded(job, dip)
 
 
-# An exemplar copy is trusted fully where its window matched the surroundings to within this share of
-# the content's detail (mean squared, judged on the held-out pixels), and exponentially less beyond.
-COPY_TOLERANCE = 1.0
-
-
 def _with_copies(job: _CropJob, fill: torch.Tensor, max_thickness: int,
                  device: torch.device | None = None) -> torch.Tensor:
     """Move ``fill`` towards pixels copied from matching known windows, as far as the held-out pixels allow.
@@ -238,13 +274,20 @@ def _with_copies(job: _CropJob, fill: torch.Tensor, max_thickness: int,
     pixels, error = job.copies
     if detail <= 0 or not bool(torch.isfinite(error).all()):
         return fill
-    step = torch.exp(-error / (COPY_TOLERANCE * detail)) * (pixels - fill)
+    step = torch.exp(-error / (job.settings.copy_tolerance * detail)) * (pixels - fill)
     d = step[sel]
     denom = float((d * d).sum())
     if denom <= 1e-12:
         return fill
     weight = float(np.clip(float((d * (job.target - fill)[sel]).sum()) / denom, 0.0, 1.0))
     return fill + weight * step
+
+
+def _final(job: _CropJob, output: torch.Tensor, settings: Settings, device: torch.device | None) -> torch.Tensor:
+    """The fill kept for a net's ``output``: the net and the candidate fills mixed as the held-out pixels say."""
+    if not settings.guard:
+        return output
+    return _with_copies(job, _judged(job, output, settings), settings.copy_max_thickness, device)
 
 
 class InpaintSession:
@@ -279,8 +322,8 @@ class InpaintSession:
             return
         if not (self.pixels.visible() & ~mask).any():
             raise ValueError("the mask covers every visible pixel: there is nothing to fill the hole from")
-        crops = _plan(mask, self.settings)
-        holes = _owned_holes(mask, crops)
+        crops, thin = _plan(mask, self.settings)
+        holes = _owned_holes(mask, thin, crops)
         self.jobs = [
             _prepare(self.pixels, mask, c, h, self.settings, self.seed + i)
             for i, (c, h) in enumerate(zip(crops, holes, strict=True))
@@ -302,26 +345,32 @@ class InpaintSession:
         if not self.jobs:
             return self.image.copy()
         settings = self.settings.with_iterations(iterations)
-        counts = [settings.iterations_for(job.pixels) for job in self.jobs]
-        reporter = Reporter(on_progress, should_stop, total=sum(counts), every=settings.report_every,
+        counts = [settings.iterations_for(job.pixels, job.crop.thin) for job in self.jobs]
+        units = [max(1, c) for c in counts]  # progress: a crop filled without a fit counts as one step
+        reporter = Reporter(on_progress, should_stop, total=sum(units), every=settings.report_every,
                             min_interval=settings.report_interval)
         reporter.report(0, float("nan"), self.result, force=True)
         for i, (job, per_job) in enumerate(zip(self.jobs, counts, strict=True)):
             if reporter.stop_requested():
                 break
+            if per_job == 0:  # no fit for this crop: its candidate fills, mixed
+                job.paste(self.canvas, _final(job, job.smooth, settings, self.device))
+                reporter.report(sum(units[: i + 1]), float("nan"), self.result, force=True)
+                continue
             if job.fit is None:
                 job.fit = Fit(job.problem(settings), settings, seed=self.seed + i, device=self.device)
             else:
                 job.fit.settings = settings
             state = None
             stopped = False
-            offset = sum(counts[:i])
+            offset = sum(units[:i])
             for state in job.fit.steps(per_job):
                 stopped = reporter.stop_requested()
                 step = offset + (per_job if state.done else state.step)
 
                 def preview(state=state, job=job) -> np.ndarray:
-                    job.paste(self.canvas, state.output.cpu())
+                    # What stopping now would keep: the best output so far, mixed as at the end.
+                    job.paste(self.canvas, _final(job, state.best.cpu(), settings, self.device))
                     return self.result()
 
                 reporter.report(step, state.loss, preview, force=state.done or stopped)
@@ -329,10 +378,7 @@ class InpaintSession:
                     break
             if state is not None:
                 self.steps_done += state.step
-                best = state.best.cpu()
-                if settings.guard:
-                    best = _with_copies(job, _judged(job, best, settings), settings.copy_max_thickness, self.device)
-                job.paste(self.canvas, best)
+                job.paste(self.canvas, _final(job, state.best.cpu(), settings, self.device))
             if stopped:
                 break
         return self.result()

@@ -50,7 +50,26 @@ class Settings:
         made steps slower on an H200 (fast 21.2 against 18.6 ms, balanced 22.3 against 15.3 ms at
         256×256; see docs/benchmarks-gpu.md).
     crop : fit crops around the holes instead of the whole image.
-    max_fit_pixels : a crop larger than this is fitted at a reduced scale.
+    max_fit_pixels : a crop larger than this is fitted at a reduced scale, unless its holes are thin.
+    full_res_max_thickness : holes at most this thick (pixels, at image scale: text, scratches,
+        dust) are always fitted at full resolution: a crop of them larger than ``max_fit_pixels`` is
+        split into tiles of ``tile_pixels`` (each fitted on its own, writing the holes of its core).
+        0 = never tile.
+    thin_iterations : most steps for a crop of thin holes (None = ``iterations``; 0 = no fit: the
+        candidate fills alone, mixed as the held-out pixels say).  Thin holes are mostly interpolation,
+        which the candidate fills do well; on the photo benchmark a fast fit of text over a 512×512
+        photo gave the same result after 1, 60 and 150 steps (see docs/engine.md).
+    fsr : the classical fill the net is judged against also takes the frequency-selective
+        reconstruction (:mod:`~dip_plugin.engine.fsr`), as far as the held-out pixels favour it.
+    stroke_context : the context around a thick hole is ``context`` × its size, its size being its
+        box's longer side but at most this many times its stroke width (a long brush stroke needs
+        context for its width, not its length).
+    detail_allowance : how far the net's fill may depart from the classical fill, in units of the
+        detail the content has (judged on the held-out pixels), before its weight is cut.
+    min_depth_pixels : a depth of a stroke with fewer held-out pixels than this takes the mixing
+        weights of the nearest depth that has them.
+    copy_tolerance : an exemplar copy is trusted fully where its window matched the surroundings to
+        within this share of the content's detail (mean squared), exponentially less beyond.
     report_every, report_interval : progress goes out every ``report_every`` steps, but at most
         once per ``report_interval`` seconds (a preview can cost a full-image conversion).
     """
@@ -78,16 +97,25 @@ class Settings:
     copy_max_thickness: int = 16
     oriented_max_thickness: int = 16
     mixed_precision: bool = False
+    fsr: bool = True
+    stroke_context: int = 4
+    detail_allowance: float = 2.0
+    min_depth_pixels: int = 100
+    copy_tolerance: float = 1.0
+    full_res_max_thickness: int = 16
+    thin_iterations: int | None = None
+    tile_pixels: int = 256 * 256
 
     def with_iterations(self, iterations: int | None) -> Settings:
         """A copy with a fixed iteration count (``None`` or 0 keeps the preset's)."""
         if not iterations:
             return self
-        return replace(self, iterations=int(iterations), iterations_pixels=0,
+        return replace(self, iterations=int(iterations), iterations_pixels=0, thin_iterations=None,
                        min_iterations=min(self.min_iterations, int(iterations)))
 
-    def iterations_for(self, pixels: int) -> int:
-        """The most steps for a crop fitted at ``pixels`` pixels (see ``iterations_pixels``).
+    def iterations_for(self, pixels: int, thin: bool = False) -> int:
+        """The most steps for a crop fitted at ``pixels`` pixels (see ``iterations_pixels``), of thin
+        holes when ``thin`` (see ``thin_iterations``).
 
         Example
         -------
@@ -95,6 +123,8 @@ class Settings:
         >>> s.iterations_for(256 * 256), s.iterations_for(128 * 128), s.iterations_for(16 * 16)
         (100, 283, 300)
         """
+        if thin and self.thin_iterations is not None:
+            return min(self.thin_iterations, self.iterations_for(pixels))
         if self.iterations_pixels <= 0 or pixels >= self.iterations_pixels:
             return self.iterations
         return round(self.iterations * min(MAX_ITERATION_SCALE, (self.iterations_pixels / pixels) ** 0.75))
@@ -115,6 +145,7 @@ PRESETS: dict[str, Settings] = {
         net=NetSpec(input_depth=8, down=(16, 32, 64, 64, 64), up=(16, 32, 64, 64, 64), skip=(16,) * 5),
         iterations=340,
         iterations_pixels=256 * 256,
+        thin_iterations=0,
         lr=0.02,
         patience=100,
         max_fit_pixels=256 * 256,
@@ -123,6 +154,7 @@ PRESETS: dict[str, Settings] = {
     "balanced": Settings(
         net=NetSpec(input_depth=8, down=(16, 48, 96, 128, 128), up=(16, 48, 96, 128, 128), skip=(16,) * 5),
         iterations=1000,
+        thin_iterations=300,
         lr=0.01,
         patience=250,
     ),

@@ -32,6 +32,10 @@ ProgressCallback = Callable[[Progress], None]
 StopCallback = Callable[[], bool]
 
 
+# A preview that took t seconds to build is followed by the next one no sooner than this many times t.
+PREVIEW_SHARE = 5.0
+
+
 class Reporter:
     """Calls ``on_progress`` every ``every`` steps, but not more often than ``min_interval`` s.
 
@@ -47,6 +51,7 @@ class Reporter:
         self.min_interval = min_interval
         self.start = time.perf_counter()
         self._last_sent = -1e9
+        self._last_cost = 0.0
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -56,11 +61,14 @@ class Reporter:
         if self.on_progress is None:
             return
         now = time.perf_counter()
-        due = step % self.every == 0 and now - self._last_sent >= self.min_interval
+        due = (step % self.every == 0
+               and now - self._last_sent >= max(self.min_interval, PREVIEW_SHARE * self._last_cost))
         if not (due or force):
             return
-        self._last_sent = now
-        self.on_progress(Progress(step, self.total, float(loss), now - self.start, preview()))
+        image = preview()
+        self._last_sent = time.perf_counter()
+        self._last_cost = self._last_sent - now
+        self.on_progress(Progress(step, self.total, float(loss), now - self.start, image))
 
     def stop_requested(self) -> bool:
         return bool(self.should_stop())

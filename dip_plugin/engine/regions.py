@@ -2,8 +2,9 @@
 
 A 12-megapixel photo with a small scratch must not cost a 12-megapixel fit.  The holes are
 grouped into connected regions (holes closer than the context merge), each region gets a crop of
-its bounding box plus context on every side, overlapping crops are merged, and a crop larger than
-the fit budget is fitted at a reduced scale.
+its bounding box plus context on every side, and overlapping crops are merged.  A crop larger than
+the fit budget is split into tiles fitted at full resolution when its holes are thin (text,
+scratches, dust: detail a reduced scale would lose), and fitted at a reduced scale otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Crop", "hole_boxes", "plan_crops"]
+__all__ = ["Crop", "hole_boxes", "plan_crops", "thin_holes"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Crop:
     x0: int
     x1: int
     scale: float = 1.0
+    core: tuple[int, int, int, int] | None = None  # a tile's own rectangle: it writes only the holes there
+    thin: bool = False  # it writes the thin holes (see thin_holes), else the others
 
     @property
     def height(self) -> int:
@@ -137,6 +140,88 @@ def _grow(lo: int, hi: int, size: int, limit: int) -> tuple[int, int]:
     return lo, hi
 
 
+def thin_holes(mask: np.ndarray, max_thickness: int) -> np.ndarray:
+    """The hole pixels that belong to thin strokes (text, scratches, dust): those not within a few
+    pixels of a part of the hole thicker than ``max_thickness`` (a morphological opening by a square
+    of side ``max_thickness`` + 1 finds the thick parts).
+
+    Example
+    -------
+    >>> m = np.zeros((80, 80), bool); m[10:13, 5:75] = True; m[40:70, 20:50] = True
+    >>> t = thin_holes(m, 16)
+    >>> bool(t[11, 40]), bool(t[55, 35]), int(t.sum()) == 3 * 70
+    (True, False, True)
+    """
+    if max_thickness <= 0 or not mask.any():
+        return np.zeros_like(mask)
+    import torch
+    import torch.nn.functional as F
+
+    k = max_thickness + 1 + (max_thickness % 2)  # odd, > max_thickness
+    m = torch.from_numpy(np.ascontiguousarray(mask)).float()[None, None]
+    eroded = -F.max_pool2d(-F.pad(m, (k // 2,) * 4, value=1.0), k, stride=1)
+    grow = k + 6  # the opening, plus a fringe: a thick hole's rounded edges stay with it
+    thick = F.max_pool2d(eroded, grow, stride=1, padding=grow // 2)[..., : mask.shape[0], : mask.shape[1]]
+    return mask & ~(thick[0, 0].numpy() > 0.5)
+
+
+def _tiles(box: tuple[int, int, int, int], mask: np.ndarray, pixels: int, margin: int, multiple: int) -> list[Crop]:
+    """Full-resolution tiles of at most ``pixels`` pixels whose cores (the tile less ``margin`` on each
+    side, inside the image) cover ``box``; a long thin box gets long thin tiles.  Tiles whose core
+    holds no hole pixel are left out."""
+    h, w = mask.shape
+    y0, y1, x0, x1 = box
+
+    def up(n: int) -> int:
+        return -(-n // multiple) * multiple
+
+    side = max(2 * multiple, int(math.sqrt(pixels)) // multiple * multiple)
+    # What one tile would need to hold the whole box with its context (none past the image's edge).
+    need_h = y1 - y0 + margin * ((y0 > 0) + (y1 < h))
+    need_w = x1 - x0 + margin * ((x0 > 0) + (x1 < w))
+    full_h, full_w = min(up(need_h), h), min(up(need_w), w)
+    if full_h <= side:
+        th, tw = full_h, min(full_w, max(side, pixels // full_h // multiple * multiple))
+    elif full_w <= side:
+        th, tw = min(full_h, max(side, pixels // full_w // multiple * multiple)), full_w
+    else:
+        th, tw = side, side
+    ny = 1 if th >= need_h else -(-(y1 - y0) // max(1, th - 2 * margin))
+    nx = 1 if tw >= need_w else -(-(x1 - x0) // max(1, tw - 2 * margin))
+    out = []
+    for i in range(ny):
+        cy0, cy1 = y0 + (y1 - y0) * i // ny, y0 + (y1 - y0) * (i + 1) // ny
+        for j in range(nx):
+            cx0, cx1 = x0 + (x1 - x0) * j // nx, x0 + (x1 - x0) * (j + 1) // nx
+            if not mask[cy0:cy1, cx0:cx1].any():
+                continue
+            ty0, ty1 = _grow(cy0, cy1, th, h)
+            tx0, tx1 = _grow(cx0, cx1, tw, w)
+            out.append(Crop(ty0, ty1, tx0, tx1, 1.0, core=(cy0, cy1, cx0, cx1), thin=True))
+    return out
+
+
+def _stroke_width(mask: np.ndarray) -> int:
+    """About the width of the thickest stroke of ``mask`` (see :func:`~dip_plugin.engine.holdout.hole_thickness`)."""
+    import torch
+
+    from .holdout import hole_thickness
+
+    return hole_thickness(torch.from_numpy(np.ascontiguousarray(mask))[None, None], cap=256)
+
+
+def _grown_boxes(mask: np.ndarray, margin_of, min_context: int) -> list[tuple[int, int, int, int]]:
+    h, w = mask.shape
+    grown = []
+    for y0, y1, x0, x1 in hole_boxes(mask, merge_distance=min_context):
+        margin = margin_of(mask[y0:y1, x0:x1])
+        grown.append((max(0, y0 - margin), min(h, y1 + margin), max(0, x0 - margin), min(w, x1 + margin)))
+    grown = _merge(grown)
+    if sum((b[1] - b[0]) * (b[3] - b[2]) for b in grown) > 0.6 * h * w:
+        grown = [(0, h, 0, w)]
+    return grown
+
+
 def plan_crops(
     mask: np.ndarray,
     *,
@@ -144,13 +229,22 @@ def plan_crops(
     min_context: int = 24,
     max_pixels: int = 384 * 384,
     multiple: int = 32,
+    thin: np.ndarray | None = None,
+    tile_pixels: int = 512 * 512,
+    stroke_context: int = 4,
 ) -> list[Crop]:
     """Crops that together cover every hole pixel with context around it.
 
-    Each group of holes gets its bounding box grown by ``max(min_context, context × box side)``
-    on every side, clamped to the image; overlapping crops merge.  A crop with more than
-    ``max_pixels`` pixels is fitted at a reduced ``scale``.  When the crops would cover most of the
-    image anyway, one crop of the whole image is returned.
+    Each group of holes gets its bounding box grown by ``max(min_context, context × size)`` on every
+    side (its size: the box's longer side, but at most ``stroke_context`` × its stroke width),
+    clamped to the image; overlapping crops merge, and a crop with more than ``max_pixels`` pixels is
+    fitted at a reduced ``scale``.  The ``thin`` hole pixels (see
+    :func:`thin_holes`; none by default) are planned apart and always at full resolution: their
+    groups get ``min_context`` pixels of context, and a crop of them larger than ``max_pixels`` is
+    split into tiles of a quarter of, once or four times ``tile_pixels`` pixels, whichever fits fewest
+    pixels in all, each tile writing the holes of its core.  Crops of
+    thin holes have ``thin=True``.  When the crops of one kind would cover most of the image anyway,
+    one crop of the whole image is planned for them (and tiled or scaled as above).
 
     Example
     -------
@@ -159,20 +253,27 @@ def plan_crops(
     [(473, 537, 462, 558)]
     """
     h, w = mask.shape
-    boxes = hole_boxes(mask, merge_distance=min_context)
-    grown = []
-    for y0, y1, x0, x1 in boxes:
-        margin = max(min_context, int(context * max(y1 - y0, x1 - x0)))
-        grown.append((max(0, y0 - margin), min(h, y1 + margin), max(0, x0 - margin), min(w, x1 + margin)))
-    grown = _merge(grown)
-    if sum((b[1] - b[0]) * (b[3] - b[2]) for b in grown) > 0.6 * h * w:
-        grown = [(0, h, 0, w)]
+    thin = np.zeros_like(mask) if thin is None else thin & mask
     crops = []
-    for y0, y1, x0, x1 in grown:
+    def margin(group: np.ndarray) -> int:
+        size = min(max(group.shape), stroke_context * _stroke_width(group))
+        return max(min_context, int(context * size))
+
+    for y0, y1, x0, x1 in _grown_boxes(mask & ~thin, margin, min_context):
         scale = min(1.0, math.sqrt(max_pixels / ((y1 - y0) * (x1 - x0))))
         # Grow towards a size the net reproduces exactly, where the image allows it.
         step = multiple / scale
         y0, y1 = _grow(y0, y1, int(math.ceil((y1 - y0) / step) * step), h)
         x0, x1 = _grow(x0, x1, int(math.ceil((x1 - x0) / step) * step), w)
         crops.append(Crop(y0, y1, x0, x1, scale))
+    for y0, y1, x0, x1 in _grown_boxes(thin, lambda group: min_context, min_context):
+        if (y1 - y0) * (x1 - x0) > max_pixels:
+            # Small tiles follow sparse holes closely; larger ones fit dense holes with less overlap.
+            sizes = (tile_pixels // 4, tile_pixels, 4 * tile_pixels)
+            options = [_tiles((y0, y1, x0, x1), thin, n, min_context, multiple) for n in sizes]
+            crops += min(options, key=lambda tiles: sum(t.height * t.width for t in tiles))
+            continue
+        y0, y1 = _grow(y0, y1, int(math.ceil((y1 - y0) / multiple) * multiple), h)
+        x0, x1 = _grow(x0, x1, int(math.ceil((x1 - x0) / multiple) * multiple), w)
+        crops.append(Crop(y0, y1, x0, x1, 1.0, thin=True))
     return crops
