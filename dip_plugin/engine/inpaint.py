@@ -315,6 +315,7 @@ class InpaintSession:
         self.image = image.copy()
         self.mask = mask.copy()
         self.steps_done = 0
+        self.runs = 0
         self.pixels = to_pixels(image, known=~mask)
         self.canvas = self.pixels.color.copy()
         self.jobs: list[_CropJob] = []
@@ -345,7 +346,9 @@ class InpaintSession:
         if not self.jobs:
             return self.image.copy()
         settings = self.settings.with_iterations(iterations)
-        counts = [settings.iterations_for(job.pixels, job.crop.thin) for job in self.jobs]
+        # A preset may leave thin holes to the candidate fills (thin_iterations); running more fits them too.
+        counts = [settings.iterations_for(job.pixels, job.crop.thin and self.runs == 0) for job in self.jobs]
+        self.runs += 1
         units = [max(1, c) for c in counts]  # progress: a crop filled without a fit counts as one step
         reporter = Reporter(on_progress, should_stop, total=sum(units), every=settings.report_every,
                             min_interval=settings.report_interval)

@@ -401,3 +401,5 @@ def test_a_preset_without_thin_steps_fills_thin_holes_from_the_candidates_alone(
     assert seen[-1][0] == seen[-1][1] >= 1
     assert _hole_psnr(out, img, mask) > 40.0  # the copies of the repeating pattern come back
     assert np.array_equal(out[~mask], img[~mask])
+    session.run()  # "run more": now the net is fitted too
+    assert all(job.fit is not None and job.fit.step == preset.iterations_for(job.pixels) for job in session.jobs)
