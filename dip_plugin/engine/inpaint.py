@@ -98,13 +98,13 @@ def _owned_holes(mask: np.ndarray, thin: np.ndarray, crops: list[Crop]) -> list[
     taken = np.zeros_like(mask)
     owned = []
     for crop in crops:
-        allowed = mask & (thin if crop.thin else ~thin)
-        if crop.core is not None:
+        part = thin[crop.slices] if crop.thin else ~thin[crop.slices]
+        region = mask[crop.slices] & part & ~taken[crop.slices]
+        if crop.core is not None:  # a tile writes only the holes of its core
             y0, y1, x0, x1 = crop.core
-            inside = np.zeros_like(mask)
-            inside[y0:y1, x0:x1] = True
-            allowed &= inside
-        region = allowed[crop.slices] & ~taken[crop.slices]
+            inside = np.zeros_like(region)
+            inside[y0 - crop.y0 : y1 - crop.y0, x0 - crop.x0 : x1 - crop.x0] = True
+            region &= inside
         owned.append(region)
         taken[crop.slices] |= region
     return owned
@@ -144,13 +144,18 @@ def _classical_fill(target: torch.Tensor, smooth: torch.Tensor, fit_known: torch
     fsr = fsr_fill(target, fit_known)
     if fsr is None:
         return smooth
-    sel = holdout.expand_as(target)
-    d = (fsr - smooth)[sel]
+    step = fsr - smooth
+    return smooth + _holdout_weight(step, target - smooth, holdout.expand_as(target), empty=0.0) * step
+
+
+def _holdout_weight(step: torch.Tensor, residual: torch.Tensor, sel: torch.Tensor, empty: float) -> float:
+    """The weight in [0, 1] of ``step`` that best predicts ``residual`` on the held-out pixels ``sel``
+    (least squares); ``empty`` where ``step`` is zero there."""
+    d = step[sel]
     denom = float((d * d).sum())
     if denom <= 1e-12:
-        return smooth
-    w = float(np.clip(float((d * (target - smooth)[sel]).sum()) / denom, 0.0, 1.0))
-    return smooth + w * (fsr - smooth)
+        return empty
+    return float(np.clip(float((d * residual[sel]).sum()) / denom, 0.0, 1.0))
 
 
 def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
@@ -173,10 +178,7 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     if job.holdout is None:
         return dip
     sel = job.holdout.expand_as(dip)
-    d = (dip - job.smooth)[sel]
-    r = (job.target - job.smooth)[sel]
-    denom = float((d * d).sum())
-    alpha = 1.0 if denom <= 1e-12 else float(np.clip(float((d * r).sum()) / denom, 0.0, 1.0))
+    alpha = _holdout_weight(dip - job.smooth, job.target - job.smooth, sel, empty=1.0)
     hole = ~job.known
     if not bool(hole.any()):
         return alpha * dip + (1.0 - alpha) * job.smooth
@@ -275,12 +277,7 @@ def _with_copies(job: _CropJob, fill: torch.Tensor, max_thickness: int,
     if detail <= 0 or not bool(torch.isfinite(error).all()):
         return fill
     step = torch.exp(-error / (job.settings.copy_tolerance * detail)) * (pixels - fill)
-    d = step[sel]
-    denom = float((d * d).sum())
-    if denom <= 1e-12:
-        return fill
-    weight = float(np.clip(float((d * (job.target - fill)[sel]).sum()) / denom, 0.0, 1.0))
-    return fill + weight * step
+    return fill + _holdout_weight(step, job.target - fill, sel, empty=0.0) * step
 
 
 def _final(job: _CropJob, output: torch.Tensor, settings: Settings, device: torch.device | None) -> torch.Tensor:

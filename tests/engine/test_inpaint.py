@@ -270,8 +270,7 @@ def test_a_thin_hole_in_a_repeating_pattern_takes_copies_of_the_pattern():
 def test_the_classical_fill_takes_fsr_where_it_predicts_the_held_out_pixels_better():
     from dip_plugin.engine.fsr import fsr_available
 
-    if not fsr_available():
-        pytest.skip("OpenCV contrib is not installed")
+    assert fsr_available()  # OpenCV contrib is a dependency of the project
     img, mask = _weave_case()
     with_fsr = InpaintSession(img, mask, preset=TINY, device="cpu").result()
     without = InpaintSession(img, mask, preset=dataclasses.replace(TINY, fsr=False), device="cpu").result()
