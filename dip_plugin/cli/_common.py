@@ -12,11 +12,12 @@ A subcommand (``dip denoise``, ``dip super-resolve``, ...) is a module ``cmd_<na
 
     def run(args) -> int:
         output = common.check_output(args.output, args.image)  # folder exists, known extension, not an input
+        common.check_side_outputs(args, output, args.image)    # --gif / --save-progress name no input
         image = common.read_image(args.image)            # ImageIOError -> CliError
         common.check_options(args)                       # preset, iterations, --gif / --save-progress paths
         from dip_plugin import denoise
-        result = common.run_engine(denoise, image.pixels, args=args, label=args.image)
-        common.write_image(output, result, like=image)
+        common.run_engine(denoise, image.pixels, args=args, label=args.image,   # the result is written
+                          save=lambda r: common.write_image(output, r, like=image))  # before the GIF
         return 0
 
 (``check_options`` imports the engine, and so torch, to know its presets: calling it after the quick
@@ -53,6 +54,7 @@ __all__ = [
     "add_common_options",
     "check_options",
     "check_output",
+    "check_side_outputs",
     "describe_failures",
     "engine_options",
     "read_image",
@@ -133,6 +135,29 @@ def check_options(args: argparse.Namespace) -> None:
             raise CliError(f"--save-progress {folder}: this is a file, not a folder")
         if not folder.exists() and not folder.parent.is_dir():
             raise CliError(f"--save-progress {folder}: its parent folder {folder.parent} does not exist")
+
+
+def check_side_outputs(args: argparse.Namespace, output: str | os.PathLike[str],
+                       *inputs: str | os.PathLike[str] | None) -> None:
+    """Refuse a ``--gif`` or ``--save-progress`` that names the output or an input, and a
+    ``--save-progress`` folder that already holds progress frames (the run would overwrite them)."""
+    named = [(output, "the output file")] + [(source, "an input") for source in inputs if source is not None]
+    sides = (("--gif", getattr(args, "gif", None)), ("--save-progress", getattr(args, "save_progress", None)))
+    for option, value in sides:
+        if not value:
+            continue
+        for other, what in named:
+            if same_file(value, other):
+                raise CliError(f"{option} {value} is {what} too; give another name")
+    folder = getattr(args, "save_progress", None)
+    if folder and Path(folder).is_dir():
+        try:
+            earlier = next(Path(folder).glob("step_*.png"), None)
+        except OSError:
+            earlier = None
+        if earlier is not None:
+            raise CliError(f"--save-progress {folder} already holds progress frames ({earlier.name}); "
+                           "give a new or empty folder")
 
 
 def _check_folder(path: Path, what: str) -> None:
@@ -320,13 +345,15 @@ def _write_gif(path: Path, frames: list[Any]) -> None:
 
 def run_engine(fn: Callable[..., np.ndarray], *inputs: Any, args: argparse.Namespace, label: str = "",
                frames_dir: str | os.PathLike[str] | None = None, gif: str | os.PathLike[str] | None = None,
-               postprocess: Callable[[np.ndarray], np.ndarray] | None = None, **kwargs: Any) -> np.ndarray:
+               postprocess: Callable[[np.ndarray], np.ndarray] | None = None,
+               save: Callable[[np.ndarray], None] | None = None, **kwargs: Any) -> np.ndarray:
     """Call the engine function ``fn(*inputs, preset=..., iterations=..., seed=..., device=..., **kwargs)``.
 
     Shows progress (see :class:`ProgressSink`; ``frames_dir`` and ``gif`` default to ``--save-progress``
     and ``--gif``), and maps ``ValueError``/``TypeError`` from the engine, and running out of memory, to
     :class:`CliError`.  ``KeyboardInterrupt`` passes through.  ``postprocess`` (if given) is applied to
-    the previews and to the result, which is returned.
+    the previews and to the result, which is returned.  ``save`` (if given) writes the result before
+    the GIF is written: a GIF that cannot be written never costs the result.
     """
     if frames_dir is None:
         frames_dir = getattr(args, "save_progress", None)
@@ -349,7 +376,15 @@ def run_engine(fn: Callable[..., np.ndarray], *inputs: Any, args: argparse.Names
             raise
         if postprocess is not None:
             result = postprocess(result)
-        sink.finish(result)
+        if save is not None:
+            sink.close()
+            save(result)
+        try:
+            sink.finish(result)
+        except CliError as exc:
+            if save is None:
+                raise
+            raise CliError(f"--gif: {exc} (the result itself was written)") from None
     return result
 
 

@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from . import CliError
 from . import _common as common
 
-__all__ = ["add_options", "check_gif", "finish", "run_single"]
+__all__ = ["add_options", "finish", "run_single"]
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -26,16 +25,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     common.add_common_options(parser)
 
 
-def check_gif(args: argparse.Namespace) -> None:
-    """Refuse a ``--gif`` that would overwrite the result."""
-    if args.gif is not None and common.same_file(args.gif, args.output):
-        raise CliError(f"--gif {args.gif} is the output file too; give another name")
-
-
 def run_single(args: argparse.Namespace, fn: Callable[..., np.ndarray], *extra: Any) -> int:
     """Check paths, read ``args.image``, run ``fn(pixels, *extra, ...)``, write ``args.output``."""
     output = common.check_output(args.output, args.image)
-    check_gif(args)
+    common.check_side_outputs(args, output, args.image)
     image = common.read_image(args.image)
     common.check_options(args)  # imports the engine: after the quick checks of the files
     return finish(args, output, image, fn, image.pixels, *extra, label=Path(args.image).name)
@@ -45,8 +38,8 @@ def finish(args: argparse.Namespace, output: Path, like: Any, fn: Callable[..., 
            label: str) -> int:
     """Run the engine on ``inputs``, write the result like ``like``, say so unless ``--quiet``."""
     started = time.perf_counter()
-    result = common.run_engine(fn, *inputs, args=args, label=label)
-    common.write_image(output, result, like=like)
+    result = common.run_engine(fn, *inputs, args=args, label=label,
+                               save=lambda r: common.write_image(output, r, like=like))
     if not args.quiet:
         h, w = result.shape[:2]
         print(f"dip: wrote {output} ({w}×{h}, {time.perf_counter() - started:.1f} s)", file=sys.stderr)

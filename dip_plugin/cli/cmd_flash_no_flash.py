@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``dip flash-no-flash`` with parsed ``args``; return the exit status."""
     output = common.check_output(args.output, args.flash, args.no_flash)
-    _single.check_gif(args)
+    common.check_side_outputs(args, output, args.flash, args.no_flash)
     flash = common.read_image(args.flash)
     no_flash = common.read_image(args.no_flash)
     if flash.pixels.shape[:2] != no_flash.pixels.shape[:2]:

@@ -70,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.mask is None) == (not args.mask_from_alpha):
         raise CliError("give exactly one of --mask MASK or --mask-from-alpha")
     output = common.check_output(args.output, args.image, args.mask)
-    if args.gif is not None and common.same_file(args.gif, args.output):
-        raise CliError(f"--gif {args.gif} is the output file too; give another name")
+    common.check_side_outputs(args, output, args.image, args.mask)
     image = common.read_image(args.image)
     mask = _mask_for(image.pixels, args.mask, args.image)
     common.check_options(args)  # imports the engine: after the quick checks of the files
@@ -79,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
     from .. import inpaint
 
     started = time.perf_counter()
-    result = common.run_engine(inpaint, image.pixels, mask, args=args, label=Path(args.image).name,
-                               postprocess=_opaque_holes(mask) if args.mask_from_alpha else None)
-    common.write_image(output, result, like=image)
+    common.run_engine(inpaint, image.pixels, mask, args=args, label=Path(args.image).name,
+                      postprocess=_opaque_holes(mask) if args.mask_from_alpha else None,
+                      save=lambda r: common.write_image(output, r, like=image))
     if not args.quiet:
         print(f"dip: wrote {output} ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     return 0

@@ -123,6 +123,44 @@ def test_progress_sink_postprocess_and_interrupted_fit_writes_no_gif(tmp_path: P
     assert load_image(tmp_path / "f" / "step_000000.png").pixels.max() == 200
 
 
+def test_a_gif_that_cannot_be_written_does_not_cost_the_result(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def fit(image, *, on_progress, **options):
+        on_progress(FakeProgress(0, 10, float("nan"), 0.0, image))
+        return image + 1
+
+    def fail(path, frames):
+        raise CliError(f"cannot write {path.name}: read-only folder")
+
+    monkeypatch.setattr(common, "_write_gif", fail)
+    args = parse("-o", "r.png", "-q", "--gif", str(tmp_path / "fit.gif"))
+    written = []
+    with pytest.raises(CliError, match=r"--gif: cannot write fit.gif.*the result itself was written"):
+        common.run_engine(fit, np.zeros((4, 4), np.uint8), args=args, save=written.append)
+    assert len(written) == 1 and int(written[0].max()) == 1
+
+
+def test_side_outputs_may_not_name_an_input_or_the_output_or_reuse_frames(tmp_path: Path) -> None:
+    for name in ("photo.png", "mask.png", "old.gif"):
+        (tmp_path / name).write_bytes(b"x")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "step_000005.png").write_bytes(b"x")
+    photo, mask, out = tmp_path / "photo.png", tmp_path / "mask.png", tmp_path / "out.png"
+    refused = {
+        ("--gif", str(photo)): "is an input too",
+        ("--gif", str(tmp_path / "." / "mask.png")): "is an input too",
+        ("--gif", str(out)): "is the output file too",
+        ("--save-progress", str(out)): "is the output file too",
+        ("--save-progress", str(frames)): "already holds progress frames (step_000005.png)",
+    }
+    for option, needle in refused.items():
+        with pytest.raises(CliError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+            common.check_side_outputs(parse("-o", str(out), *option), out, photo, mask)
+    common.check_side_outputs(parse("-o", str(out), "--gif", str(tmp_path / "old.gif"),
+                                    "--save-progress", str(tmp_path / "new")), out, photo, None)
+
+
 def test_run_engine_passes_options_and_maps_errors() -> None:
     args = parse("-o", "r.png", "-q", "--preset", "fast", "--seed", "5")
     seen = {}

@@ -71,6 +71,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "empty.png").write_bytes(b"")
     data = (d / "photo.png").read_bytes()
     (d / "cut.png").write_bytes(data[: len(data) // 2])
+    (d / "frames").mkdir()
+    save_image(d / "frames" / "step_000005.png", rgb8(32))  # an earlier run's progress
     return d
 
 
@@ -108,6 +110,14 @@ ERRORS: list[tuple[str, list[str], str, dict[str, str]]] = [
      "DIP_MAX_PIXELS=1024", {"DIP_MAX_PIXELS": "1000"}),
     ("unknown-preset", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png", "--preset", "best"],
      "unknown preset 'best'", {}),
+    ("gif-is-the-image", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png", "--gif", "{d}/photo.png"],
+     "--gif {d}/photo.png is an input too", {}),
+    ("gif-is-the-mask", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png", "--gif", "{d}/mask.png"],
+     "is an input too", {}),
+    ("progress-is-the-output", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png",
+                                "--save-progress", "{o}/r.png"], "is the output file too", {}),
+    ("progress-over-earlier-frames", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png",
+                                      "--save-progress", "{d}/frames"], "already holds progress frames", {}),
     ("negative-iterations", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png", "--iterations", "-5"],
      "--iterations must be 0 or more", {}),
 ]
@@ -117,13 +127,13 @@ ERRORS: list[tuple[str, list[str], str, dict[str, str]]] = [
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     inputs: Path, tmp_path: Path, args: list[str], needle: str, env: dict[str, str]
 ) -> None:
-    before = digests(inputs)
+    before, frames_before = digests(inputs), digests(inputs / "frames")
     out = tmp_path / "out"
     out.mkdir()
     result = dip("inpaint", *[a.format(d=inputs, o=out, n=inputs.name) for a in args], cwd=tmp_path, env=env)
-    assert_user_error(result, needle)
+    assert_user_error(result, needle.format(d=inputs))
     assert list(out.iterdir()) == []
-    assert digests(inputs) == before
+    assert digests(inputs) == before and digests(inputs / "frames") == frames_before
     assert leftovers(inputs) == [] and leftovers(out) == []
 
 
