@@ -54,7 +54,7 @@ class _CropJob:
         """How many pixels the fit has (its cost per step follows it)."""
         return int(self.target.shape[-2] * self.target.shape[-1])
 
-    def problem(self, settings: Settings) -> Problem:
+    def problem(self, settings: Settings, baseline: float | None = None) -> Problem:
         weight = self.known if self.holdout is None else self.known & ~self.holdout
         # The guide is concatenated to the full-resolution input; a Deep Decoder's input is coarser.
         # Where holes are dense (e.g. half the pixels missing) the smooth fill is a poor guess that
@@ -63,7 +63,13 @@ class _CropJob:
         thin = self.thickness <= settings.guide_max_thickness and hole_fraction <= settings.guide_max_fraction
         guide = self.smooth if thin and settings.net.kind == "skip" else None
         return Problem(self.target, weight.float(), out_size=tuple(self.target.shape[-2:]), holdout=self.holdout,
-                       guide=guide)
+                       guide=guide, baseline=baseline)
+
+    def holdout_error(self, fill: torch.Tensor) -> float | None:
+        """Mean squared error of ``fill`` on the held-out pixels (as the fit measures it), or None."""
+        if self.holdout is None:
+            return None
+        return float((fill - self.target)[self.holdout.expand_as(fill)].square().mean())
 
     def paste(self, canvas: np.ndarray, fill: torch.Tensor) -> None:
         """Write ``fill`` (fit resolution) into the hole pixels of ``canvas`` (image resolution)."""
@@ -357,8 +363,11 @@ class InpaintSession:
                 job.paste(self.canvas, _final(job, job.smooth, settings, self.device))
                 reporter.report(sum(units[: i + 1]), float("nan"), self.result, force=True)
                 continue
+            candidates = _final(job, job.smooth, settings, self.device)
             if job.fit is None:
-                job.fit = Fit(job.problem(settings), settings, seed=self.seed + i, device=self.device)
+                judged = settings.guard and job.thickness <= settings.catch_up_max_thickness
+                baseline = job.holdout_error(candidates) if judged else None
+                job.fit = Fit(job.problem(settings, baseline), settings, seed=self.seed + i, device=self.device)
             else:
                 job.fit.settings = settings
             state = None
@@ -378,7 +387,9 @@ class InpaintSession:
                     break
             if state is not None:
                 self.steps_done += state.step
-                job.paste(self.canvas, _final(job, state.best.cpu(), settings, self.device))
+                # A fit given up as not catching up with the candidates leaves them the crop.
+                kept = candidates if state.lost else _final(job, state.best.cpu(), settings, self.device)
+                job.paste(self.canvas, kept)
             if stopped:
                 break
         return self.result()

@@ -402,3 +402,20 @@ def test_a_preset_without_thin_steps_fills_thin_holes_from_the_candidates_alone(
     assert np.array_equal(out[~mask], img[~mask])
     session.run()  # "run more": now the net is fitted too
     assert all(job.fit is not None and job.fit.step == preset.iterations_for(job.pixels) for job in session.jobs)
+
+
+def test_a_fit_that_cannot_catch_up_with_the_candidates_is_given_up_and_leaves_them_the_hole():
+    # A smooth ramp: the classical fill is near exact, and a short fit of a fresh net is far from it.
+    ramp = np.linspace(0.2, 0.8, 64, dtype=np.float32)
+    img = np.repeat(np.add.outer(ramp, ramp)[..., None] / 2, 3, axis=-1)
+    mask = np.zeros((64, 64), bool)
+    mask[20:44, 22:42] = True  # thick: fitted by the net, not thin-tiled
+    preset = dataclasses.replace(PRESETS["fast"], iterations=120, iterations_pixels=0, min_iterations=40)
+    candidates = inpaint(img, mask, preset=dataclasses.replace(preset, iterations=0), device="cpu")
+    session = InpaintSession(img, mask, preset=preset, device="cpu")
+    assert [job.crop.thin for job in session.jobs] == [False]
+    out = session.run()
+    assert session.steps_done < 120
+    np.testing.assert_array_equal(out, candidates)
+    kept = InpaintSession(img, mask, preset=dataclasses.replace(preset, catch_up=False), device="cpu")
+    assert not np.array_equal(kept.run(), candidates) and kept.steps_done == 120
