@@ -142,12 +142,15 @@ def max_pixels() -> int | None:
     if not raw:
         return DEFAULT_MAX_PIXELS
     try:
-        value = int(float(raw))
+        value = float(raw)
+        if value != value:  # NaN
+            raise ValueError(raw)
     except ValueError:
         raise ImageIOError(
             f"{MAX_PIXELS_ENV}={os.environ[MAX_PIXELS_ENV]!r} is not a number; set it to a pixel count (0 = no limit)"
         ) from None
-    return None if value <= 0 else value
+    # "inf" (or a number too large for a float, like 1e400) sets no limit, as 0 does.
+    return None if value <= 0 or value == float("inf") else int(value)
 
 
 def _too_big(path: Path, size: tuple[int, int], limit: int | None) -> ImageIOError | None:

@@ -404,8 +404,13 @@ def test_pixel_limit_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     assert load_image(tmp_path / "x.png").pixels.shape == (10, 12)
     monkeypatch.setenv("DIP_MAX_PIXELS", "0")  # no limit
     assert imageio.max_pixels() is None
-    monkeypatch.setenv("DIP_MAX_PIXELS", "lots")
-    _one_line_error(lambda: load_image(tmp_path / "x.png"), "not a number")
+    for unlimited in ("inf", "1e400", "-inf"):  # once an OverflowError
+        monkeypatch.setenv("DIP_MAX_PIXELS", unlimited)
+        assert imageio.max_pixels() is None
+        assert load_image(tmp_path / "x.png").pixels.shape == (10, 12)
+    for bad in ("lots", "nan"):
+        monkeypatch.setenv("DIP_MAX_PIXELS", bad)
+        _one_line_error(lambda: load_image(tmp_path / "x.png"), "not a number")
     monkeypatch.delenv("DIP_MAX_PIXELS")
     assert imageio.max_pixels() == imageio.DEFAULT_MAX_PIXELS
     assert Image.MAX_IMAGE_PIXELS is not None  # Pillow's own guard is left in place
