@@ -122,8 +122,10 @@ def check_options(args: argparse.Namespace) -> None:
         raise CliError(f"unknown preset {args.preset!r} for --preset; choose one of {', '.join(PRESETS)}")
     if args.iterations is not None and args.iterations < 0:
         raise CliError(f"--iterations must be 0 or more (0 = the preset's default), got {args.iterations}")
-    if args.seed < 0:
-        raise CliError(f"--seed must be 0 or more, got {args.seed}")
+    from ..engine.presets import MAX_SEED
+
+    if not 0 <= args.seed <= MAX_SEED:
+        raise CliError(f"--seed must be between 0 and {MAX_SEED}, got {args.seed}")
     if getattr(args, "gif", None):
         gif = Path(args.gif)
         if gif.suffix.lower() != ".gif":

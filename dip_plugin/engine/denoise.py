@@ -18,7 +18,7 @@ from ._restore import RestoreJob, TaskPreset, check_iterations, check_preset, ru
 from .device import select_device
 from .nets import NetSpec
 from .pixels import check_image_and_mask, to_pixels
-from .presets import Settings
+from .presets import Settings, check_seed
 from .progress import ProgressCallback, StopCallback
 
 __all__ = ["DENOISE_PRESETS", "denoise"]
@@ -102,6 +102,7 @@ def denoise(
     """
     check_image_and_mask(image)
     check_iterations(iterations)
+    check_seed(seed)
     task = check_preset(preset, DENOISE_PRESETS, "denoising").with_iterations(iterations)
     dev = select_device(device)
     return restore_whole(image, task, seed=seed, device=dev, on_progress=on_progress, should_stop=should_stop)

@@ -20,7 +20,7 @@ from .denoise import DENOISE_PRESETS, restore_whole
 from .device import select_device
 from .nets import NetSpec
 from .pixels import check_image_and_mask, to_pixels
-from .presets import Settings
+from .presets import Settings, check_seed
 from .progress import ProgressCallback, StopCallback
 
 __all__ = ["FLASH_PRESETS", "flash_no_flash"]
@@ -87,6 +87,7 @@ def flash_no_flash(
             f"flash and no_flash must have the same height×width; got {flash.shape[:2]} and {no_flash.shape[:2]}"
         )
     check_iterations(iterations)
+    check_seed(seed)
     task = check_preset(preset, FLASH_PRESETS, "flash/no-flash").with_iterations(iterations)
     dev = select_device(device)
     guide = to_pixels(flash).color

@@ -15,7 +15,7 @@ from .fsr import fsr_fill
 from .holdout import depth_in_hole, hole_thickness, square_patches
 from .oriented import oriented_fill
 from .pixels import Pixels, check_image_and_mask, to_pixels
-from .presets import Settings, check_iterations, get_preset
+from .presets import Settings, check_iterations, check_seed, get_preset
 from .progress import ProgressCallback, Reporter, StopCallback
 from .regions import Crop, plan_crops, thin_holes
 from .resample import from_tensor, resize, resize_mask, to_tensor
@@ -312,6 +312,7 @@ class InpaintSession:
     def __init__(self, image: np.ndarray, mask: np.ndarray, *, preset: str | Settings = "balanced",
                  seed: int = 0, device: str | torch.device = "auto") -> None:
         check_image_and_mask(image, mask)
+        check_seed(seed)
         self.settings = get_preset(preset)
         self.seed = int(seed)
         self.device = select_device(device)

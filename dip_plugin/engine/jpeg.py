@@ -18,7 +18,7 @@ from .denoise import restore_whole
 from .device import select_device
 from .nets import NetSpec
 from .pixels import check_image_and_mask
-from .presets import Settings
+from .presets import Settings, check_seed
 from .progress import ProgressCallback, StopCallback
 
 __all__ = ["JPEG_PRESETS", "remove_jpeg_artifacts"]
@@ -83,6 +83,7 @@ def remove_jpeg_artifacts(
     """
     check_image_and_mask(image)
     check_iterations(iterations)
+    check_seed(seed)
     task = check_preset(preset, JPEG_PRESETS, "JPEG").with_iterations(iterations)
     dev = select_device(device)
     return restore_whole(image, task, seed=seed, device=dev, on_progress=on_progress, should_stop=should_stop)

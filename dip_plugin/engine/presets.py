@@ -12,7 +12,7 @@ import numpy as np
 
 from .nets import NetSpec
 
-__all__ = ["PRESETS", "Settings", "check_iterations", "get_preset"]
+__all__ = ["MAX_SEED", "PRESETS", "Settings", "check_iterations", "check_seed", "get_preset"]
 
 
 @dataclass(frozen=True)
@@ -214,3 +214,15 @@ def check_iterations(iterations: int | None) -> None:
         raise TypeError(f"iterations must be an int or None, got {type(iterations).__name__}")
     if iterations < 0:
         raise ValueError(f"iterations must be ≥ 0 (0 = the preset's default), got {iterations}")
+
+
+# Seeds are 32-bit, as NumPy's legacy ones; each crop or tile adds a small offset for its own net.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: int) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``seed`` is an int in 0 … :data:`MAX_SEED`."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be between 0 and {MAX_SEED}, got {seed}")

@@ -19,7 +19,7 @@ from ._restore import RestoreJob, TaskPreset, check_iterations, check_preset, ru
 from .device import select_device
 from .nets import NetSpec
 from .pixels import check_image_and_mask, to_pixels
-from .presets import Settings
+from .presets import Settings, check_seed
 from .progress import ProgressCallback, StopCallback
 
 __all__ = ["SR_PRESETS", "LanczosDownsampler", "lanczos_kernel", "super_resolve"]
@@ -155,6 +155,7 @@ def super_resolve(
     if not 2 <= scale <= 8:
         raise ValueError(f"scale must be between 2 and 8 (2, 4 or 8 recommended), got {scale}")
     check_iterations(iterations)
+    check_seed(seed)
     task = check_preset(preset, SR_PRESETS, "super-resolution")
     dev = select_device(device)
     scale = int(scale)

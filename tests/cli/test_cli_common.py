@@ -48,7 +48,7 @@ def test_check_options(tmp_path: Path) -> None:
     bad = [
         (("--preset", "turbo"), "unknown preset 'turbo'"),
         (("--iterations", "-1"), "--iterations must be 0 or more"),
-        (("--seed", "-2"), "--seed must be 0 or more"),
+        (("--seed", "-2"), "--seed must be between 0 and 4294967295, got -2"),
         (("--gif", str(tmp_path / "fit.png")), "must end in .gif"),
         (("--gif", str(tmp_path / "no" / "fit.gif")), "does not exist"),
         (("--save-progress", str(tmp_path / "no" / "frames")), "parent folder"),

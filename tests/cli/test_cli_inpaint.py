@@ -118,6 +118,8 @@ ERRORS: list[tuple[str, list[str], str, dict[str, str]]] = [
                                 "--save-progress", "{o}/r.png"], "is the output file too", {}),
     ("progress-over-earlier-frames", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png",
                                       "--save-progress", "{d}/frames"], "already holds progress frames", {}),
+    ("seed-too-large", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png", "--seed", "18446744073709551615"],
+     "--seed must be between 0 and 4294967295", {}),
     ("negative-iterations", ["{d}/photo.png", "--mask", "{d}/mask.png", "-o", "{o}/r.png", "--iterations", "-5"],
      "--iterations must be 0 or more", {}),
 ]

@@ -121,6 +121,9 @@ def test_empty_mask_returns_a_copy():
         ({"preset": "nope"}, ValueError, "unknown preset"),
         ({"iterations": -1}, ValueError, "iterations"),
         ({"device": "tpu"}, ValueError, "unknown device"),
+        ({"seed": 2**64 - 1}, ValueError, "seed must be between 0 and 4294967295"),
+        ({"seed": -1}, ValueError, "seed must be between"),
+        ({"seed": 1.5}, TypeError, "seed must be an int"),
     ],
 )
 def test_bad_options_are_named(kwargs, error, text):

@@ -149,6 +149,15 @@ def test_bad_preset_and_iterations():
         super_resolve([[0, 1]], 2)
 
 
+@pytest.mark.parametrize("task", ["denoise", "remove_jpeg_artifacts", "super_resolve"])
+def test_a_seed_out_of_range_is_named(task):
+    import dip_plugin
+
+    args = (np.zeros((8, 8), np.uint8), 2) if task == "super_resolve" else (np.zeros((8, 8), np.uint8),)
+    with pytest.raises(ValueError, match="seed must be between 0 and 4294967295, got 18446744073709551615"):
+        getattr(dip_plugin, task)(*args, seed=2**64 - 1)
+
+
 def test_presets_exist():
     assert set(SR_PRESETS) == {"fast", "balanced", "quality", "paper"}
     paper = SR_PRESETS["paper"].settings
