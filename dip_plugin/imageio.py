@@ -745,6 +745,12 @@ def save_image(path: str | os.PathLike[str], pixels: np.ndarray, *, like: Loaded
         write(fp)
 
 
+def _short(name: str, limit: int = 200) -> str:
+    """``name`` cut to at most ``limit`` bytes (UTF-8, whole characters): a temporary name built on it
+    (15 bytes more) stays within the 255 bytes a file name may have."""
+    return name.encode("utf-8", "surrogateescape")[:limit].decode("utf-8", "ignore")
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Open ``path`` for writing so that it appears complete or not at all.
@@ -770,7 +776,7 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         raise ImageIOError(f"cannot write {path}: it is a folder")
     try:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{_short(path.name)}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise ImageIOError(f"cannot write {path}: {exc.strerror or _reason(exc)}") from None
     try:

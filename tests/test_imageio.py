@@ -490,3 +490,10 @@ def test_atomic_write_permissions_follow_umask_or_existing_file(tmp_path: Path) 
         fp.write(b"replaced")
     assert (tmp_path / "x.png").stat().st_mode & 0o777 == 0o604
     assert (tmp_path / "x.png").read_bytes() == b"replaced"
+
+
+@pytest.mark.parametrize("name", ["b" * 251 + ".png", "é" * 123 + ".png"])  # 255 and 250 bytes: legal names
+def test_atomic_write_takes_a_name_of_the_longest_legal_length(tmp_path: Path, name: str) -> None:
+    save_image(tmp_path / name, _random((4, 5)))
+    assert load_image(tmp_path / name).pixels.shape == (4, 5)
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
