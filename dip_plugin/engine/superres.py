@@ -70,7 +70,9 @@ class LanczosDownsampler(nn.Module):
         super().__init__()
         k = torch.from_numpy(lanczos_kernel(factor)).float()
         self.factor = int(factor)
+        # (4·factor − factor) pixels of padding in all; for an odd factor one more after than before.
         self.pad = (len(k) - self.factor) // 2
+        self.pad_after = len(k) - self.factor - self.pad
         self.register_buffer("kernel", k, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,8 +80,8 @@ class LanczosDownsampler(nn.Module):
         if h % self.factor or w % self.factor:
             raise ValueError(f"input size {h}×{w} is not a multiple of the factor {self.factor}")
         k = self.kernel.to(x.device, x.dtype)
-        p = self.pad
-        y = F.pad(x.reshape(n * c, 1, h, w), (p, p, p, p), mode="replicate")
+        p, q = self.pad, self.pad_after
+        y = F.pad(x.reshape(n * c, 1, h, w), (p, q, p, q), mode="replicate")
         y = F.conv2d(y, k.view(1, 1, 1, -1), stride=(1, self.factor))
         y = F.conv2d(y, k.view(1, 1, -1, 1), stride=(self.factor, 1))
         return y.reshape(n, c, h // self.factor, w // self.factor)

@@ -162,3 +162,12 @@ def test_presets_exist():
     assert set(SR_PRESETS) == {"fast", "balanced", "quality", "paper"}
     paper = SR_PRESETS["paper"].settings
     assert paper.net.down == (128,) * 5 and paper.reg_noise_std == 0.03 and paper.ema == 0.0
+
+
+@pytest.mark.parametrize("scale", [3, 5, 7])
+def test_odd_scales_work_like_even_ones(scale):
+    img = (np.random.default_rng(0).random((10, 12, 3)) * 255).astype(np.uint8)
+    down = LanczosDownsampler(scale)(torch.rand(1, 3, 10 * scale, 12 * scale))
+    assert down.shape == (1, 3, 10, 12)
+    out = super_resolve(img, scale, preset="fast", iterations=2, device="cpu")
+    assert out.shape == (10 * scale, 12 * scale, 3) and out.dtype == np.uint8
