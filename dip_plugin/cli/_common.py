@@ -308,11 +308,15 @@ class ProgressSink:
             self._frames = self._frames[::2]
             self._gif_stride *= 2
 
-    def finish(self, result: np.ndarray | None = None) -> None:
-        """Mark the fit done: fill the bar and write the GIF (ending on ``result``)."""
+    def complete(self) -> None:
+        """Mark the fit done: fill the bar and close it."""
         if self._bar is not None:
             self._bar.update(max(0, self._bar.total - self._bar.n))
             self.close()
+
+    def finish(self, result: np.ndarray | None = None) -> None:
+        """:meth:`complete`, and write the GIF (ending on ``result``)."""
+        self.complete()
         if self.gif is not None:
             if result is not None:
                 self._frames.append(_gif_frame(result))
@@ -379,7 +383,7 @@ def run_engine(fn: Callable[..., np.ndarray], *inputs: Any, args: argparse.Names
         if postprocess is not None:
             result = postprocess(result)
         if save is not None:
-            sink.close()
+            sink.complete()
             save(result)
         try:
             sink.finish(result)

@@ -364,10 +364,10 @@ class InpaintSession:
                 job.paste(self.canvas, _final(job, job.smooth, settings, self.device))
                 reporter.report(sum(units[: i + 1]), float("nan"), self.result, force=True)
                 continue
-            candidates = _final(job, job.smooth, settings, self.device)
             if job.fit is None:
+                # The bar a fit has to catch up with: the candidate fills alone, mixed.
                 judged = settings.guard and job.thickness <= settings.catch_up_max_thickness
-                baseline = job.holdout_error(candidates) if judged else None
+                baseline = job.holdout_error(_final(job, job.smooth, settings, self.device)) if judged else None
                 job.fit = Fit(job.problem(settings, baseline), settings, seed=self.seed + i, device=self.device)
             else:
                 job.fit.settings = settings
@@ -389,8 +389,8 @@ class InpaintSession:
             if state is not None:
                 self.steps_done += state.step
                 # A fit given up as not catching up with the candidates leaves them the crop.
-                kept = candidates if state.lost else _final(job, state.best.cpu(), settings, self.device)
-                job.paste(self.canvas, kept)
+                output = job.smooth if state.lost else state.best.cpu()
+                job.paste(self.canvas, _final(job, output, settings, self.device))
             if stopped:
                 break
         return self.result()
