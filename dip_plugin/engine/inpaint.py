@@ -17,7 +17,7 @@ from .oriented import oriented_fill
 from .pixels import Pixels, check_image_and_mask, to_pixels
 from .presets import Settings, check_iterations, check_seed, get_preset
 from .progress import ProgressCallback, Reporter, StopCallback
-from .regions import Crop, plan_crops, thin_holes
+from .regions import Crop, plan_crops, thin_holes, thin_limit
 from .resample import from_tensor, resize, resize_mask, to_tensor
 
 __all__ = ["InpaintSession", "inpaint"]
@@ -128,8 +128,8 @@ def _prepare(pixels: Pixels, mask: np.ndarray, crop: Crop, hole: np.ndarray, set
     small_hole = resize_mask(to_tensor(mask[crop.slices]), size, any_=True)
     target = torch.where(known, target, torch.zeros_like(target))
     thickness = hole_thickness(small_hole)
-    if crop.thin:  # the planner's opening and the erosion count can differ by a pixel at a glyph's joint
-        thickness = min(thickness, settings.full_res_max_thickness)
+    if crop.thin:  # the count also sees thick holes of other crops in the tile, and a glyph's joints
+        thickness = min(thickness, thin_limit(settings.full_res_max_thickness))
     holdout = None
     if settings.guard or settings.early_stop:
         holdout = square_patches(small_hole, known, seed=seed, thickness=thickness)
@@ -254,7 +254,7 @@ def _judged(job: _CropJob, dip: torch.Tensor, settings: Settings) -> torch.Tenso
     """The fill to keep for ``dip``, judged on the held-out pixels: by depth where the hole is thick
     enough for the net to fit it unguided and thin enough for the held-out patches to match it,
     else :func:`_guarded`."""
-    if settings.guide_max_thickness < job.thickness <= settings.oriented_max_thickness:
+    if settings.guide_max_thickness < job.thickness <= _for_thin(job, settings.oriented_max_thickness):
         blended = _blended_by_depth(job, dip)
         if blended is not None:
             return blended
@@ -290,7 +290,16 @@ def _final(job: _CropJob, output: torch.Tensor, settings: Settings, device: torc
     """The fill kept for a net's ``output``: the net and the candidate fills mixed as the held-out pixels say."""
     if not settings.guard:
         return output
-    return _with_copies(job, _judged(job, output, settings), settings.copy_max_thickness, device)
+    return _with_copies(job, _judged(job, output, settings), _for_thin(job, settings.copy_max_thickness), device)
+
+
+def _for_thin(job: _CropJob, max_thickness: int) -> int:
+    """A candidate's thickness limit for ``job``: a crop of thin holes takes every candidate fill, whatever
+    its strokes' width (see :func:`~dip_plugin.engine.regions.thin_limit`); on the photo benchmark, brush
+    strokes 17 to 24 pixels wide gained 0.1 to 0.6 dB from the copies and the oriented fill."""
+    if job.crop.thin and max_thickness > 0:
+        return max(max_thickness, thin_limit(job.settings.full_res_max_thickness))
+    return max_thickness
 
 
 class InpaintSession:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Crop", "hole_boxes", "plan_crops", "thin_holes"]
+__all__ = ["Crop", "hole_boxes", "plan_crops", "thin_holes", "thin_limit"]
 
 
 @dataclass(frozen=True)
@@ -140,10 +140,27 @@ def _grow(lo: int, hi: int, size: int, limit: int) -> tuple[int, int]:
     return lo, hi
 
 
+def thin_limit(max_thickness: int) -> int:
+    """The thickest a stroke of :func:`thin_holes` can be: half as much again as ``max_thickness``
+    (rounded to an even number of pixels; see there).
+
+    Example
+    -------
+    >>> thin_limit(16)
+    24
+    """
+    return max_thickness + 1 + (max_thickness % 2) + 2 * (max_thickness // 4) - 1
+
+
 def thin_holes(mask: np.ndarray, max_thickness: int) -> np.ndarray:
     """The hole pixels that belong to thin strokes (text, scratches, dust): those not within a few
-    pixels of a part of the hole thicker than ``max_thickness`` (a morphological opening by a square
-    of side ``max_thickness`` + 1 finds the thick parts).
+    pixels of a thick part of the hole.
+
+    A part of the hole is thick when a square of side ``max_thickness`` + 1 fits in it (a morphological
+    opening) and it is connected, through such parts, to one where a square half as large again fits.
+    The second, larger threshold keeps a brush stroke whose width wanders around ``max_thickness`` in
+    one piece: with one threshold its pieces alternate between thin and thick along its length, are
+    filled by different crops at different scales, and the fill shows square seams.
 
     Example
     -------
@@ -151,17 +168,32 @@ def thin_holes(mask: np.ndarray, max_thickness: int) -> np.ndarray:
     >>> t = thin_holes(m, 16)
     >>> bool(t[11, 40]), bool(t[55, 35]), int(t.sum()) == 3 * 70
     (True, False, True)
+    >>> wavy = np.zeros((40, 200), bool); wavy[10:27, :100] = True; wavy[10:25, 100:] = True
+    >>> bool((thin_holes(wavy, 16) == wavy).all())  # 15 to 17 wide: one thin stroke
+    True
     """
     if max_thickness <= 0 or not mask.any():
         return np.zeros_like(mask)
+    import cv2
     import torch
     import torch.nn.functional as F
 
+    def eroded(side: int) -> torch.Tensor:
+        m = torch.from_numpy(np.ascontiguousarray(mask)).float()[None, None]
+        return -F.max_pool2d(-F.pad(m, (side // 2,) * 4, value=1.0), side, stride=1)
+
     k = max_thickness + 1 + (max_thickness % 2)  # odd, > max_thickness
-    m = torch.from_numpy(np.ascontiguousarray(mask)).float()[None, None]
-    eroded = -F.max_pool2d(-F.pad(m, (k // 2,) * 4, value=1.0), k, stride=1)
+    wide = eroded(k)[0, 0].numpy() > 0.5
+    if not wide.any():
+        return mask.copy()
+    seeds = eroded(thin_limit(max_thickness) + 1)[0, 0].numpy() > 0.5  # a square half as large again
+    count, labels = cv2.connectedComponents(wide.astype(np.uint8), connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[np.unique(labels[seeds])] = True
+    keep[0] = False
+    thick = torch.from_numpy(keep[labels].astype(np.float32))[None, None]
     grow = k + 6  # the opening, plus a fringe: a thick hole's rounded edges stay with it
-    thick = F.max_pool2d(eroded, grow, stride=1, padding=grow // 2)[..., : mask.shape[0], : mask.shape[1]]
+    thick = F.max_pool2d(thick, grow, stride=1, padding=grow // 2)[..., : mask.shape[0], : mask.shape[1]]
     return mask & ~(thick[0, 0].numpy() > 0.5)
 
 

@@ -412,7 +412,7 @@ def test_a_fit_that_cannot_catch_up_with_the_candidates_is_given_up_and_leaves_t
     ramp = np.linspace(0.2, 0.8, 64, dtype=np.float32)
     img = np.repeat(np.add.outer(ramp, ramp)[..., None] / 2, 3, axis=-1)
     mask = np.zeros((64, 64), bool)
-    mask[20:44, 22:42] = True  # thick: fitted by the net, not thin-tiled
+    mask[17:47, 17:47] = True  # thick: fitted by the net, not thin-tiled
     preset = dataclasses.replace(PRESETS["fast"], iterations=120, iterations_pixels=0, min_iterations=40)
     candidates = inpaint(img, mask, preset=dataclasses.replace(preset, iterations=0), device="cpu")
     session = InpaintSession(img, mask, preset=preset, device="cpu")
