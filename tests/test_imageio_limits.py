@@ -26,27 +26,27 @@ from dip_plugin.imageio_limits import conversion_notes, fit_metadata, os_error_t
 LONG_NAME = "b" * 300
 
 
-def _big_exif() -> bytes:
-    exif = Image.Exif()
-    exif[0x010E] = "x" * 100_000  # ImageDescription
-    return exif.tobytes()
-
-
 @pytest.fixture
 def locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder whose contents cannot be looked at (as without search permission), also for root:
-    ``os.stat`` of anything inside raises ``PermissionError``."""
+    """A folder whose contents cannot be looked at, as without search permission, also for root (as in
+    tests/cli/conftest.py)."""
     folder = tmp_path / "locked"
     folder.mkdir()
     real_stat = os.stat
 
     def stat(path, *args, **kwargs):
-        if str(os.fspath(path)).startswith(str(folder) + os.sep):
-            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        if isinstance(path, (str, os.PathLike)) and os.fspath(path).startswith(str(folder) + os.sep):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
         return real_stat(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "stat", stat)
     return folder
+
+
+def _big_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 100_000  # ImageDescription
+    return exif.tobytes()
 
 
 # ----------------------------------------------------------------------------------- format limits
