@@ -27,6 +27,11 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"{what} {path}: no such file")
     if args.mask is not None and args.image is None:
         raise CliError("--mask needs an image to go with it")
+    from ..app import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        raise CliError(problem)
     try:
         import PyQt6.QtWidgets  # noqa: F401
     except ImportError as exc:
