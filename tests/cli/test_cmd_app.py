@@ -25,6 +25,17 @@ def test_a_missing_image_is_a_one_line_error(capsys, tmp_path) -> None:
     assert err.startswith("dip: error: image") and "no such file" in err
 
 
+@pytest.mark.parametrize("option", [[], ["--mask"]])
+def test_a_file_in_a_folder_that_cannot_be_searched_is_a_one_line_error(capsys, tmp_path, locked,
+                                                                        option) -> None:
+    (tmp_path / "a.png").write_bytes(b"x")
+    argv = ["app", str(tmp_path / "a.png"), *option, str(locked / "m.png")] if option else \
+        ["app", str(locked / "a.png")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("dip: error: ") and "permission denied" in err[0], err
+
+
 def test_a_mask_needs_an_image(capsys, tmp_path) -> None:
     m = tmp_path / "m.png"
     m.write_bytes(b"x")
