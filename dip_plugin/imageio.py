@@ -6,13 +6,15 @@ becomes in a file, so that every front end keeps the form of what came in:
 * RGB stays RGB, RGBA keeps its alpha exactly, gray (``L``) stays gray, gray+alpha (``LA``) stays so.
 * 16-bit stays 16-bit: gray 16-bit PNG/TIFF (Pillow modes ``I;16``, ``I;16B``, ``I``) and 16-bit RGB, RGBA
   and gray+alpha PNG and TIFF come back as ``uint16`` and are written back at 16 bits.
+* A PNG's transparent colour (``tRNS`` on gray or RGB) becomes an alpha channel: gray+alpha or RGBA.
 * Palette images (``P``, ``PA``) become RGB, or RGBA when the palette has transparency.  They are saved as
   true-colour RGB/RGBA: the filled pixels use colours the palette does not have.
 * Bilevel (``1``) images become gray ``uint8`` (0 or 255) and are saved as gray.  CMYK, YCbCr, LAB and HSV
   become RGB.  32-bit float (``F``) images stay ``float32``.
 * The EXIF orientation is applied on reading (to images and masks alike), so arrays are upright as a viewer
   shows them; the orientation tag is then dropped from the metadata that is written back.
-* Multi-frame files (animated GIF/WebP, multi-page TIFF): the first frame is read.
+* Multi-frame files (animated GIF/WebP, multi-page TIFF): the first frame is read (``frames`` says how many
+  there are).
 
 Writing picks the format from the output file's extension (``.png``, ``.jpg``/``.jpeg``, ``.tif``/``.tiff``,
 ``.webp``, ``.bmp``) and is atomic: the file is written to a temporary file in the target folder and renamed
@@ -33,6 +35,11 @@ WebP    8-bit RGB, RGBA (lossless)  gray becomes RGB; 16-bit/float become 8-bit
 BMP     8-bit gray, RGB, RGBA       gray+alpha becomes RGBA (32-bit BMP with an alpha mask); 16-bit/float
                                     become 8-bit
 ======  ==========================  ====================================================================
+
+WebP holds at most 16383×16383 pixels and JPEG 65500×65500; metadata a format cannot store (EXIF over
+JPEG's 65,533 bytes, a resolution past the format's field) is left out.  :func:`check_writable` says all
+this before a long computation: it raises for a size the format cannot hold and names each loss (see
+:mod:`dip_plugin.imageio_limits`).
 
 Images larger than :data:`DEFAULT_MAX_PIXELS` (150 megapixels) are refused with a clear message, which
 guards against decompression bombs; set the environment variable ``DIP_MAX_PIXELS`` to another pixel
@@ -55,6 +62,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import struct
 import sys
 import tempfile
@@ -68,6 +76,8 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError, features
 
+from .imageio_limits import conversion_notes, fit_metadata, os_error_text, size_problem
+
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_PIXELS_ENV",
@@ -76,6 +86,7 @@ __all__ = [
     "LoadedImage",
     "apply_orientation",
     "atomic_write",
+    "check_writable",
     "load_image",
     "load_mask",
     "mask_from_alpha",
@@ -121,12 +132,14 @@ class LoadedImage:
     format : the file format as Pillow names it, e.g. ``"PNG"``, ``"JPEG"`` (None if unknown).
     info : metadata to carry over when saving: ``icc_profile``, ``dpi``, and ``exif`` (without the
         orientation; from JPEG, PNG and WebP files).
+    frames : how many frames or pages the file has (only the first is read).
     """
 
     pixels: np.ndarray
     mode: str
     format: str | None
     info: dict[str, Any] = field(default_factory=dict)
+    frames: int = 1
 
 
 # --------------------------------------------------------------------------------------------- limits
@@ -168,15 +181,15 @@ def _too_big(path: Path, size: tuple[int, int], limit: int | None) -> ImageIOErr
 
 def _open(path: Path, limit: int | None) -> Image.Image:
     """``Image.open`` with one-line errors for every way a file can fail to be an image."""
-    if not path.exists():
-        raise ImageIOError(f"{path}: no such file; check the path")
-    if path.is_dir():
-        raise ImageIOError(f"{path} is a folder, not an image file")
     try:
-        empty = path.stat().st_size == 0
+        status = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise ImageIOError(f"{path}: no such file; check the path") from None
     except OSError as exc:
-        raise ImageIOError(f"cannot read {path}: {exc.strerror or _reason(exc)}") from None
-    if empty:
+        raise ImageIOError(f"cannot read {path}: {os_error_text(exc)}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise ImageIOError(f"{path} is a folder, not an image file")
+    if status.st_size == 0:
         raise ImageIOError(f"{path} is empty (0 bytes); export or copy the image again")
     try:
         with _PIL_GUARD_LOCK:
@@ -370,14 +383,36 @@ def _read_wide(im: Image.Image, path: Path, limit: int | None) -> np.ndarray | N
     return hi << 8 | lo
 
 
-def _read(path: str | os.PathLike[str], limit: int | None) -> tuple[np.ndarray, Image.Image]:
+def _colour_key(pixels: np.ndarray, im: Image.Image) -> np.ndarray:
+    """Gray or RGB ``pixels`` with an alpha channel from the file's transparent colour (PNG ``tRNS``)."""
+    key = im.info.get("transparency")
+    if im.mode in ("P", "PA") or key is None or isinstance(key, bytes) or pixels.dtype.kind != "u":
+        return pixels
+    if pixels.ndim == 2 and isinstance(key, int):
+        clear = pixels == key
+    elif pixels.ndim == 3 and pixels.shape[-1] == 3 and isinstance(key, tuple) and len(key) == 3:
+        clear = (pixels[..., 0] == key[0]) & (pixels[..., 1] == key[1]) & (pixels[..., 2] == key[2])
+    else:
+        return pixels
+    alpha = np.where(clear, 0, np.iinfo(pixels.dtype).max).astype(pixels.dtype)
+    return np.concatenate([pixels.reshape(*pixels.shape[:2], -1), alpha[..., None]], axis=-1)
+
+
+def _frames(im: Image.Image) -> int:
+    try:
+        return max(1, int(getattr(im, "n_frames", 1)))
+    except Exception:  # a broken later frame must not make the first unreadable
+        return 2
+
+
+def _read(path: str | os.PathLike[str], limit: int | None) -> tuple[np.ndarray, Image.Image, int]:
     path = Path(path)
     im = _open(path, limit)
     try:
         wide = _read_wide(im, path, limit)
         _load_pixels(im, path)
-        pixels = wide if wide is not None else _to_array(im)
-        return apply_orientation(pixels, _orientation(im)), im
+        pixels = _colour_key(wide if wide is not None else _to_array(im), im)
+        return apply_orientation(pixels, _orientation(im)), im, _frames(im)
     finally:
         im.close()
 
@@ -395,9 +430,9 @@ def load_image(path: str | os.PathLike[str]) -> LoadedImage:
     ...
     dip_plugin.imageio.ImageIOError: no/such/file.png: no such file; check the path
     """
-    pixels, im = _read(path, max_pixels())
+    pixels, im, frames = _read(path, max_pixels())
     mode = im.mode
-    return LoadedImage(pixels=pixels, mode=mode, format=im.format, info=_metadata(im, mode))
+    return LoadedImage(pixels=pixels, mode=mode, format=im.format, info=_metadata(im, mode), frames=frames)
 
 
 def load_mask(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarray:
@@ -418,7 +453,7 @@ def load_mask(path: str | os.PathLike[str], shape: tuple[int, int]) -> np.ndarra
     (array([1]), array([2]))
     """
     path = Path(path)
-    pixels, _ = _read(path, max_pixels())
+    pixels, _, _ = _read(path, max_pixels())
     if pixels.shape[:2] != tuple(shape):
         h, w = pixels.shape[:2]
         want_h, want_w = shape
@@ -656,8 +691,9 @@ def _write_tiff16(fp: BinaryIO, a: np.ndarray, info: dict[str, Any]) -> None:
     add(278, LONG, [rows_per_strip])
     add(279, LONG, [len(s) for s in strips])
     if info.get("dpi"):
-        add(282, RATIONAL, [round(float(info["dpi"][0]) * 1000), 1000])
-        add(283, RATIONAL, [round(float(info["dpi"][1]) * 1000), 1000])
+        for tag, value in zip((282, 283), info["dpi"], strict=True):
+            scale = 1000 if float(value) * 1000 < 2**32 else 1
+            add(tag, RATIONAL, [min(round(float(value) * scale), 2**32 - 1), scale])
     add(284, SHORT, [1])  # chunky
     if info.get("dpi"):
         add(296, SHORT, [2])  # inch
@@ -740,9 +776,46 @@ def save_image(path: str | os.PathLike[str], pixels: np.ndarray, *, like: Loaded
     """
     path = Path(path)
     fmt = output_format(path)
-    write = _writer(fmt, pixels, dict(like.info) if like is not None else {})
+    _check_size(path, fmt, _normalise(pixels).shape)
+    info, _ = fit_metadata(fmt, like.info if like is not None else {})
+    write = _writer(fmt, pixels, info)
     with atomic_write(path) as fp:
         write(fp)
+
+
+def _check_size(path: Path, fmt: str, shape: tuple[int, ...]) -> None:
+    problem = size_problem(fmt, shape[1], shape[0], shape[2] if len(shape) == 3 else 1)
+    if problem is not None:
+        raise ImageIOError(f"cannot write {path}: {problem}")
+
+
+def check_writable(path: str | os.PathLike[str], pixels: np.ndarray, *, like: LoadedImage | None = None,
+                   size: tuple[int, int] | None = None) -> list[str]:
+    """Check, before a long computation, that a result like ``pixels`` can be saved to ``path``.
+
+    ``pixels`` has the result's layout and dtype (and, for floats, about its range); ``size`` is the
+    result's (width, height) when it differs from ``pixels``' (e.g. after upscaling).  Raises
+    :class:`ImageIOError` when the format cannot hold an image that large; returns one sentence for
+    each loss that :func:`save_image` will make: a lossy conversion (alpha flattened, fewer bits,
+    values clipped), metadata the format cannot store, frames after the first of ``like``'s file.
+
+    Example
+    -------
+    >>> check_writable("out.jpg", np.zeros((2, 2, 2), np.uint16))  # doctest: +NORMALIZE_WHITESPACE
+    ['JPEG has no transparency: the transparent parts are flattened onto white',
+     'JPEG holds 8 bits per channel: the 16-bit pixels are written with 8 bits']
+    """
+    path = Path(path)
+    fmt = output_format(path)
+    a = _normalise(pixels)
+    shape = (size[1], size[0], *a.shape[2:]) if size is not None else a.shape
+    _check_size(path, fmt, shape)
+    notes = conversion_notes(fmt, a)
+    if like is not None:
+        notes += fit_metadata(fmt, like.info)[1]
+        if like.frames > 1:
+            notes.append(f"the input has {like.frames} frames or pages; only the first is used")
+    return notes
 
 
 def _short(name: str, limit: int = 200) -> str:
@@ -770,15 +843,15 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     folder = path.parent
-    if not folder.is_dir():
-        raise ImageIOError(f"cannot write {path}: the folder {folder} does not exist; create it first")
-    if path.is_dir():
-        raise ImageIOError(f"cannot write {path}: it is a folder")
     try:
+        if not folder.is_dir():
+            raise ImageIOError(f"cannot write {path}: the folder {folder} does not exist; create it first")
+        if path.is_dir():
+            raise ImageIOError(f"cannot write {path}: it is a folder")
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix=f".{_short(path.name)}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise ImageIOError(f"cannot write {path}: {exc.strerror or _reason(exc)}") from None
+        raise ImageIOError(f"cannot write {path}: {os_error_text(exc)}") from None
     try:
         with os.fdopen(fd, "wb") as fp:
             yield fp

@@ -14,9 +14,41 @@ Example (opens a window, so not run as a doctest)::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 
-__all__ = ["main"]
+__all__ = ["display_problem", "main"]
+
+# Qt platform plugins that need a display server, and the variable that says where one runs.
+_DISPLAY_VARIABLES = {"xcb": "DISPLAY", "wayland": "WAYLAND_DISPLAY", "wayland-egl": "WAYLAND_DISPLAY"}
+
+
+def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why Qt would find no display to open a window on (it aborts the process then), or None.
+
+    On Linux and the BSDs Qt uses ``QT_QPA_PLATFORM`` (default: Wayland when ``WAYLAND_DISPLAY`` is set,
+    else X11); X11 needs ``DISPLAY``, Wayland ``WAYLAND_DISPLAY``.  Other platforms (``offscreen``,
+    ``eglfs``, ...) and other systems are not second-guessed.
+
+    Example
+    -------
+    >>> display_problem({}, "linux") is not None, display_problem({"DISPLAY": ":0"}, "linux")
+    (True, None)
+    >>> display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux"), display_problem({}, "win32")
+    (None, None)
+    """
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    if platform.startswith(("win", "darwin", "cygwin")):
+        return None
+    wanted = [p.split(":")[0].strip() for p in env.get("QT_QPA_PLATFORM", "").split(";") if p.strip()]
+    candidates = wanted or ["wayland", "xcb"]
+    if any(name not in _DISPLAY_VARIABLES or env.get(_DISPLAY_VARIABLES[name]) for name in candidates):
+        return None
+    needed = " or ".join(sorted({_DISPLAY_VARIABLES[name] for name in candidates}))
+    return (f"no display to open the window on ({needed} is not set); run it in a desktop session (or ssh -X), "
+            "or set QT_QPA_PLATFORM=offscreen to run it without a window")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Open the app window (with ``IMAGE`` if given) and run until it is closed; returns the exit status."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    problem = display_problem()
+    if problem is not None:  # Qt would abort the process with a core dump
+        print(f"dip-app: error: {problem}", file=sys.stderr)
+        return 2
 
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication

@@ -14,6 +14,7 @@ A subcommand (``dip denoise``, ``dip super-resolve``, ...) is a module ``cmd_<na
         output = common.check_output(args.output, args.image)  # folder exists, known extension, not an input
         common.check_side_outputs(args, output, args.image)    # --gif / --save-progress name no input
         image = common.read_image(args.image)            # ImageIOError -> CliError
+        common.check_result(args, output, image)         # the format holds it; warn of each loss
         common.check_options(args)                       # preset, iterations, --gif / --save-progress paths
         from dip_plugin import denoise
         common.run_engine(denoise, image.pixels, args=args, label=args.image,   # the result is written
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +46,17 @@ from typing import Any
 
 import numpy as np
 
-from ..imageio import ImageIOError, LoadedImage, atomic_write, load_image, load_mask, output_format, save_image
+from ..imageio import (
+    ImageIOError,
+    LoadedImage,
+    atomic_write,
+    check_writable,
+    load_image,
+    load_mask,
+    output_format,
+    save_image,
+)
+from ..imageio_limits import os_error_text
 from . import CliError
 
 __all__ = [
@@ -54,13 +66,17 @@ __all__ = [
     "add_common_options",
     "check_options",
     "check_output",
+    "check_result",
     "check_side_outputs",
     "describe_failures",
     "engine_options",
+    "is_folder",
+    "probe",
     "read_image",
     "read_mask",
     "run_engine",
     "same_file",
+    "warn",
     "write_image",
 ]
 
@@ -133,9 +149,10 @@ def check_options(args: argparse.Namespace) -> None:
         _check_folder(gif, "--gif")
     if getattr(args, "save_progress", None):
         folder = Path(args.save_progress)
-        if folder.exists() and not folder.is_dir():
+        found = probe(folder, "--save-progress")
+        if found is not None and not stat.S_ISDIR(found.st_mode):
             raise CliError(f"--save-progress {folder}: this is a file, not a folder")
-        if not folder.exists() and not folder.parent.is_dir():
+        if found is None and not is_folder(folder.parent, "--save-progress"):
             raise CliError(f"--save-progress {folder}: its parent folder {folder.parent} does not exist")
 
 
@@ -152,7 +169,7 @@ def check_side_outputs(args: argparse.Namespace, output: str | os.PathLike[str],
             if same_file(value, other):
                 raise CliError(f"{option} {value} is {what} too; give another name")
     folder = getattr(args, "save_progress", None)
-    if folder and Path(folder).is_dir():
+    if folder and is_folder(folder, "--save-progress"):
         try:
             earlier = next(Path(folder).glob("step_*.png"), None)
         except OSError:
@@ -162,11 +179,30 @@ def check_side_outputs(args: argparse.Namespace, output: str | os.PathLike[str],
                            "give a new or empty folder")
 
 
+def probe(path: str | os.PathLike[str], option: str) -> os.stat_result | None:
+    """``os.stat(path)``, None when nothing is there; :class:`CliError` naming ``option`` when the path
+    cannot be looked at (a folder on the way without search permission, a name over 255 bytes, ...)."""
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise CliError(f"{option} {path}: {os_error_text(exc)}") from None
+    except ValueError as exc:  # a NUL byte in the name
+        raise CliError(f"{option} {path!r}: {_one_line(exc)}") from None
+
+
+def is_folder(path: str | os.PathLike[str], option: str) -> bool:
+    """True when ``path`` is a folder; see :func:`probe` for the errors."""
+    found = probe(path, option)
+    return found is not None and stat.S_ISDIR(found.st_mode)
+
+
 def _check_folder(path: Path, what: str) -> None:
     folder = path.parent
-    if not folder.is_dir():
+    if not is_folder(folder, what):
         raise CliError(f"{what} {path}: the folder {folder} does not exist; create it first")
-    if path.is_dir():
+    if is_folder(path, what):
         raise CliError(f"{what} {path} is a folder; give a file name")
 
 
@@ -197,6 +233,29 @@ def check_output(output: str | os.PathLike[str], *inputs: str | os.PathLike[str]
         if source is not None and same_file(path, source):
             raise CliError(f"{option} {path} is also an input; write the result to another file")
     return path
+
+
+def warn(args: argparse.Namespace, text: str) -> None:
+    """Print ``dip: warning: TEXT`` on stderr, unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(f"dip: warning: {text}", file=sys.stderr)
+
+
+def check_result(args: argparse.Namespace, output: str | os.PathLike[str], like: LoadedImage, *,
+                 pixels: np.ndarray | None = None, size: tuple[int, int] | None = None, label: str = "") -> None:
+    """Before the fit: :class:`CliError` if the result cannot be written to ``output`` (e.g. too wide for
+    WebP); a warning line (see :func:`warn`) for each loss writing it makes (alpha flattened for JPEG,
+    16 bits written as 8, EXIF too long for JPEG, frames after the first, ...).
+
+    ``pixels`` (default ``like.pixels``) has the result's layout and dtype, ``size`` its (width, height)
+    when that differs; ``label`` prefixes the warnings (batch mode names the file).
+    """
+    try:
+        notes = check_writable(output, like.pixels if pixels is None else pixels, like=like, size=size)
+    except ImageIOError as exc:
+        raise CliError(str(exc)) from None
+    for note in notes:
+        warn(args, f"{label}{note}")
 
 
 def read_image(path: str | os.PathLike[str]) -> LoadedImage:

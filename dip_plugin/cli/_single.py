@@ -25,11 +25,16 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     common.add_common_options(parser)
 
 
-def run_single(args: argparse.Namespace, fn: Callable[..., np.ndarray], *extra: Any) -> int:
-    """Check paths, read ``args.image``, run ``fn(pixels, *extra, ...)``, write ``args.output``."""
+def run_single(args: argparse.Namespace, fn: Callable[..., np.ndarray], *extra: Any, scale: int = 1) -> int:
+    """Check paths, read ``args.image``, run ``fn(pixels, *extra, ...)``, write ``args.output``.
+
+    ``scale``: the result is that many times wider and taller than the image.
+    """
     output = common.check_output(args.output, args.image)
     common.check_side_outputs(args, output, args.image)
     image = common.read_image(args.image)
+    h, w = image.pixels.shape[:2]
+    common.check_result(args, output, image, size=(w * scale, h * scale))
     common.check_options(args)  # imports the engine: after the quick checks of the files
     return finish(args, output, image, fn, image.pixels, *extra, label=Path(args.image).name)
 

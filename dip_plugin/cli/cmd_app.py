@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
+import stat
 
 from . import CliError
 
@@ -22,11 +22,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ._common import probe
+
     for what, path in (("image", args.image), ("mask", args.mask)):
-        if path is not None and not os.path.isfile(path):
+        if path is None:
+            continue
+        found = probe(path, what)  # a folder on the way that cannot be searched: one line that says so
+        if found is None or not stat.S_ISREG(found.st_mode):
             raise CliError(f"{what} {path}: no such file")
     if args.mask is not None and args.image is None:
         raise CliError("--mask needs an image to go with it")
+    from ..app import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        raise CliError(problem)
     try:
         import PyQt6.QtWidgets  # noqa: F401
     except ImportError as exc:

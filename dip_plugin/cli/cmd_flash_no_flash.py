@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         nh, nw = no_flash.pixels.shape[:2]
         raise CliError(f"--flash is {fw}×{fh} pixels but --no-flash is {nw}×{nh}; they must be the same size "
                        "(align and crop them first)")
+    common.check_result(args, output, no_flash)
     common.check_options(args)
 
     from ..engine import flash_no_flash

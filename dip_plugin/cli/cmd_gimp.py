@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from ..gimp_bridge import install
 
+    if args.gimp_dir is not None and not args.gimp_dir.strip():
+        raise CliError("--gimp-dir is empty; give the GIMP 3 profile folder (e.g. ~/.config/GIMP/3.0), or leave "
+                       "the option out for the user's")
     try:
         if args.action == "install":
             done = install.install(args.gimp_dir)

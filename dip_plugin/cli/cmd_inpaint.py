@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..imageio_limits import os_error_text
 from . import CliError
 from . import _common as common
 
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     common.check_side_outputs(args, output, args.image, args.mask)
     image = common.read_image(args.image)
     mask = _mask_for(image.pixels, args.mask, args.image)
+    common.check_result(args, output, image)
     common.check_options(args)  # imports the engine: after the quick checks of the files
 
     from .. import inpaint
@@ -122,8 +124,11 @@ def _opaque_holes(mask: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS)
+    try:
+        return sorted(p for p in folder.iterdir()
+                      if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS)
+    except OSError as exc:
+        raise CliError(f"cannot list {folder}: {os_error_text(exc)}") from None
 
 
 def _find_mask(mask_dir: Path, stem: str) -> Path:
@@ -152,15 +157,16 @@ def _run_batch(args: argparse.Namespace) -> int:
     if args.gif is not None:
         raise CliError("--gif is for one image; with --batch use --save-progress DIR")
     in_dir = Path(args.batch)
-    if not in_dir.is_dir():
+    if not common.is_folder(in_dir, "--batch"):
         raise CliError(f"--batch {in_dir}: no such folder")
     mask_dir = Path(args.masks) if args.masks is not None else None
-    if mask_dir is not None and not mask_dir.is_dir():
+    if mask_dir is not None and not common.is_folder(mask_dir, "--masks"):
         raise CliError(f"--masks {mask_dir}: no such folder")
     if mask_dir is not None and common.same_file(mask_dir, in_dir):
         raise CliError("--masks must be another folder than --batch (masks and photos share file names)")
     out_dir = Path(args.output)
-    if out_dir.exists() and not out_dir.is_dir():
+    out_found = common.probe(out_dir, "-o")
+    if out_found is not None and not common.is_folder(out_dir, "-o"):
         raise CliError(f"-o {out_dir}: with --batch the output must be a folder")
     for other, what in ((in_dir, "--batch"), (mask_dir, "--masks")):
         if other is not None and common.same_file(out_dir, other):
@@ -169,10 +175,13 @@ def _run_batch(args: argparse.Namespace) -> int:
     if not sources:
         raise CliError(f"no images in {in_dir} (looked for {', '.join(IMAGE_EXTENSIONS)})")
     common.check_options(args)
-    if not out_dir.exists():
-        if not out_dir.parent.is_dir():
+    if out_found is None:
+        if not common.is_folder(out_dir.parent, "-o"):
             raise CliError(f"-o {out_dir}: its parent folder {out_dir.parent} does not exist")
-        out_dir.mkdir()
+        try:
+            out_dir.mkdir()
+        except OSError as exc:
+            raise CliError(f"-o {out_dir}: cannot create it ({exc.strerror})") from None
 
     from .. import inpaint
 
@@ -188,6 +197,7 @@ def _run_batch(args: argparse.Namespace) -> int:
             mask_path = _find_mask(mask_dir, source.stem) if mask_dir is not None else None
             image = common.read_image(source)
             mask = _mask_for(image.pixels, mask_path, source)
+            common.check_result(args, target, image, label=f"{source.name}: ")
             frames = None
             if frames_root is not None:
                 frames_root.mkdir(exist_ok=True)

@@ -40,4 +40,4 @@ def run(args: argparse.Namespace) -> int:
     """Run ``dip super-resolve`` with parsed ``args``; return the exit status."""
     from ..engine import super_resolve
 
-    return _single.run_single(args, super_resolve, args.scale)
+    return _single.run_single(args, super_resolve, args.scale, scale=args.scale)

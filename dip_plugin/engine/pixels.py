@@ -2,7 +2,8 @@
 
 One place decides the dtype policy: uint8 and uint16 are scaled to ``[0, 1]`` by their full
 range; float images are used as they are when they lie in ``[0, 1]`` and mapped affinely into it
-otherwise.  Alpha never enters the fit: it is split off and put back untouched.
+otherwise (in float64, so that values near float32's limits, ±3.4e38, do not overflow).  Alpha
+never enters the fit: it is split off and put back untouched.
 """
 
 from __future__ import annotations
@@ -35,12 +36,16 @@ class Pixels:
 
     def to_image(self, color: np.ndarray) -> np.ndarray:
         """Turn fit-space colour back into an image shaped and typed like the input."""
-        out = color * self.scale + self.offset
+        if self.scale != 1.0 or self.offset != 0.0:  # in float64: a range near float32's limits must not overflow
+            out = color.astype(np.float64) * self.scale + self.offset
+        else:
+            out = color
         if np.issubdtype(self.dtype, np.integer):
             top = np.iinfo(self.dtype).max
             out = np.clip(np.rint(out * top), 0, top).astype(self.dtype)
         else:
-            out = out.astype(self.dtype)
+            limit = np.finfo(self.dtype).max
+            out = np.clip(out, -limit, limit).astype(self.dtype)
         if self.alpha is not None:
             out = np.concatenate([out, self.alpha[..., None]], axis=-1)
         if self.gray_2d:
@@ -100,6 +105,6 @@ def to_pixels(image: np.ndarray, known: np.ndarray | None = None) -> Pixels:
         sample = color[known] if known is not None and known.any() else color
         lo, hi = float(sample.min()), float(sample.max())
         if lo < 0.0 or hi > 1.0:
-            offset, scale = lo, max(hi - lo, 1e-12)
-            color = (color - offset) / scale
+            offset, scale = lo, max(hi - lo, 1e-12)  # Python floats: hi - lo cannot overflow
+            color = ((color.astype(np.float64) - offset) / scale).astype(np.float32)
     return Pixels(np.ascontiguousarray(color), alpha, image.dtype, gray_2d, offset, scale)

@@ -45,9 +45,18 @@ def plugin_source() -> Path:
     return Path(__file__).with_name(f"{PLUGIN_NAME}.py")
 
 
+def _profile(gimp_dir: str | os.PathLike | None) -> Path:
+    if gimp_dir is None:
+        return default_gimp_dir()
+    if not os.fspath(gimp_dir).strip():
+        raise ValueError("the GIMP profile folder is an empty name; give the folder (e.g. ~/.config/GIMP/3.0), "
+                         "or none for the user's")
+    return Path(gimp_dir)
+
+
 def plugin_folder(gimp_dir: str | os.PathLike | None = None) -> Path:
-    """``GIMP_DIR/plug-ins/dip-inpaint``."""
-    return Path(gimp_dir if gimp_dir is not None else default_gimp_dir()) / "plug-ins" / PLUGIN_NAME
+    """``GIMP_DIR/plug-ins/dip-inpaint``; ``ValueError`` for an empty ``gimp_dir``."""
+    return _profile(gimp_dir) / "plug-ins" / PLUGIN_NAME
 
 
 def install(gimp_dir: str | os.PathLike | None = None, *, python: str | None = None) -> list[str]:
@@ -62,18 +71,27 @@ def install(gimp_dir: str | os.PathLike | None = None, *, python: str | None = N
     source = plugin_source()
     if not source.is_file():
         raise FileNotFoundError(f"the plug-in file is missing from the package: {source}")
-    root = Path(gimp_dir if gimp_dir is not None else default_gimp_dir())
+    root = _profile(gimp_dir)
     done = []
     if not root.exists():
         done.append(f"created {root} (GIMP has not used this profile folder yet)")
     folder = plugin_folder(root)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{PLUGIN_NAME}.py"
+    if target.is_dir() and not target.is_symlink():
+        raise FileExistsError(f"{target} is a folder where the plug-in file goes; remove it and install again")
     existed = target.exists()
     part = target.with_name(target.name + ".part")
-    shutil.copyfile(source, part)
-    part.chmod(0o755)
-    os.replace(part, target)
+    if part.is_symlink() or part.is_file():
+        part.unlink()  # left by an earlier install: never written through
+    try:
+        shutil.copyfile(source, part)
+        part.chmod(0o755)
+        os.replace(part, target)
+    except BaseException:
+        if part.is_symlink() or part.is_file():
+            part.unlink()
+        raise
     done.append(f"{'replaced' if existed else 'installed'} the plug-in {target}")
     config = {"python": str(Path(python).absolute()), "dip_plugin": __version__}
     (folder / CONFIG_NAME).write_text(json.dumps(config, indent=1) + "\n")

@@ -28,7 +28,9 @@ standard input closes, so a worker never outlives the plug-in that started it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import sys
 import threading
@@ -114,7 +116,22 @@ def _read_job(folder: Path) -> dict:
         raise JobError(f"job.json: dtype {job['dtype']!r} is not one of {', '.join(DTYPES)}")
     if job["channels"] not in (1, 2, 3, 4) or job["width"] < 1 or job["height"] < 1:
         raise JobError(f"job.json: bad layer size {job['width']}×{job['height']}×{job['channels']}")
+    _check_size(job)
     return job
+
+
+def _check_size(job: dict) -> None:
+    """A clear error for a layer above the pixel limit (``DIP_MAX_PIXELS``) or too large to address."""
+    from ..imageio import MAX_PIXELS_ENV, max_pixels
+
+    width, height = job["width"], job["height"]
+    pixels = width * height  # Python integers: no overflow
+    limit = max_pixels()
+    if limit is not None and pixels > limit:
+        raise JobError(f"the layer is {width}×{height} = {pixels:,} pixels, more than the limit of {limit:,}; "
+                       f"select a smaller area, or raise the limit with the environment variable {MAX_PIXELS_ENV}")
+    if pixels * job["channels"] * 8 > sys.maxsize:
+        raise JobError(f"the layer is {width}×{height} pixels, too large to hold in memory; select a smaller area")
 
 
 def _read_raw(path: Path, dtype: Any, shape: tuple[int, ...]) -> Any:
@@ -124,7 +141,7 @@ def _read_raw(path: Path, dtype: Any, shape: tuple[int, ...]) -> Any:
         data = path.read_bytes()
     except OSError as exc:
         raise JobError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-    expected = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    expected = math.prod(shape) * np.dtype(dtype).itemsize
     if len(data) != expected:
         raise JobError(f"{path.name} has {len(data)} bytes, expected {expected} for shape {shape}")
     return np.frombuffer(data, dtype).reshape(shape)
@@ -208,10 +225,29 @@ def run_job(folder: str | os.PathLike, *, on_progress: Callable[[int, int], None
         # The panel lets the user paint more holes: keep its changes outside the selection too.
         painted = (fill != engine_input).any(axis=-1) & (weight <= 0)
         result[painted] = _from_engine(fill[painted], source.dtype)
-    part = folder / "result.raw.part"
-    part.write_bytes(np.ascontiguousarray(result).tobytes())
-    os.replace(part, folder / "result.raw")
+    _write_result(folder, np.ascontiguousarray(result).tobytes())
     return folder / "result.raw"
+
+
+def _write_result(folder: Path, data: bytes) -> None:
+    """Write ``result.raw`` atomically through ``result.raw.part``, which is created anew: something placed
+    there beforehand (a link to another file) is removed, never followed or written through."""
+    part = folder / "result.raw.part"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(part)  # a link is removed itself, its target is left alone
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(part, flags, 0o600)
+    except OSError as exc:
+        raise JobError(f"cannot write {part.name}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(data)
+        os.replace(part, folder / "result.raw")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        raise
 
 
 def _message(exc: BaseException) -> str:

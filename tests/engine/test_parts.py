@@ -135,3 +135,24 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA"):
             select_device("cuda")
+
+
+def test_float_pixels_near_float32_limits_do_not_overflow():
+    img = np.linspace(-3e38, 3e38, 6 * 5, dtype=np.float32).reshape(6, 5)
+    p = to_pixels(img)
+    assert np.isfinite(p.color).all() and p.color.min() == 0.0 and p.color.max() == 1.0
+    back = p.to_image(p.color)
+    assert back.dtype == np.float32 and np.isfinite(back).all()
+    np.testing.assert_allclose(back, img, rtol=0, atol=3e38 * 1e-6)
+    assert np.isfinite(p.to_image(p.color * 2 - 0.5)).all()  # a fill past the range is clipped, not inf
+
+
+def test_inpaint_of_float_pixels_near_float32_limits_is_finite():
+    from dip_plugin import inpaint
+
+    img = np.linspace(-3e38, 3e38, 16 * 16, dtype=np.float32).reshape(16, 16)
+    hole = np.zeros((16, 16), bool)
+    hole[6:9, 6:9] = True
+    out = inpaint(img, hole, preset="fast", iterations=2, seed=0)
+    assert np.isfinite(out).all()
+    assert np.array_equal(out[~hole], img[~hole])

@@ -89,6 +89,38 @@ def test_cli_install_into_an_unusable_folder_is_a_one_line_error(tmp_path: Path,
     assert err.startswith("dip: error: install failed:") and err.count("\n") == 1
 
 
+def test_a_folder_where_the_plugin_file_goes_is_refused_and_nothing_is_left(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture) -> None:
+    (plugin_folder(tmp_path) / "dip-inpaint.py").mkdir(parents=True)
+    assert main(["gimp", "install", "--gimp-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dip: error: install failed:") and "is a folder" in err and err.count("\n") == 1
+    assert sorted(p.name for p in plugin_folder(tmp_path).iterdir()) == ["dip-inpaint.py"]
+
+
+def test_a_link_left_at_the_temporary_name_is_not_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    plugin_folder(tmp_path / "p").mkdir(parents=True)
+    (plugin_folder(tmp_path / "p") / "dip-inpaint.py.part").symlink_to(victim)
+    install(tmp_path / "p")
+    assert victim.read_text() == "keep me"
+    assert (plugin_folder(tmp_path / "p") / "dip-inpaint.py").read_bytes() == plugin_source().read_bytes()
+    assert not list(plugin_folder(tmp_path / "p").glob("*.part"))
+
+
+@pytest.mark.parametrize("action", ["install", "uninstall"])
+def test_an_empty_gimp_dir_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture, action: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["gimp", action, "--gimp-dir", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dip: error: --gimp-dir is empty") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="empty name"):
+        install("")
+
+
 def test_cli_uses_the_default_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setenv("GIMP3_DIRECTORY", str(tmp_path / "gimp3"))

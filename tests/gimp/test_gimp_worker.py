@@ -117,6 +117,42 @@ def test_bad_jobs_fail_with_one_clear_line(tmp_path: Path, capsys: pytest.Captur
     assert not (tmp_path / "result.raw").exists()
 
 
+@pytest.mark.parametrize(("env", "words"), [
+    ({}, "the layer is 1099511627776×1099511627776 = "),
+    ({"DIP_MAX_PIXELS": "0"}, "too large to hold in memory"),
+])
+def test_a_layer_too_large_is_a_clear_size_error(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                  monkeypatch: pytest.MonkeyPatch, env: dict, words: str) -> None:
+    monkeypatch.delenv("DIP_MAX_PIXELS", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    write_job(tmp_path, layer("uint8"), hole())
+    _edit(tmp_path, width=2**40, height=2**40)
+    (tmp_path / "image.raw").write_bytes(b"")
+    status, out, err = run(tmp_path, capsys)
+    assert status == EXIT_FAILED and out == []
+    assert words in err.strip().splitlines()[-1] and "Traceback" not in err
+
+
+def test_a_link_placed_at_the_temporary_result_is_not_followed(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import dip_plugin
+
+    monkeypatch.setattr(dip_plugin, "inpaint", lambda image, mask, **kw: image + 1, raising=False)
+    job, victim = tmp_path / "job", tmp_path / "victim.txt"
+    job.mkdir()
+    victim.write_text("keep me")
+    source = layer("uint8")
+    write_job(job, source, hole(), preset="fast", iterations=2)
+    (job / "result.raw.part").symlink_to(victim)
+    status, out, err = run(job, capsys)
+    assert out[-1] == "done"
+    assert status == 0, err
+    assert victim.read_text() == "keep me"
+    assert not (job / "result.raw").is_symlink() and not (job / "result.raw.part").exists()
+    assert read_result(job).shape == source.shape
+
+
 def _edit(folder: Path, **changes) -> None:
     job = json.loads((folder / "job.json").read_text())
     (folder / "job.json").write_text(json.dumps({**job, **changes}))
