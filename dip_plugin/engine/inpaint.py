@@ -144,14 +144,21 @@ def _prepare(pixels: Pixels, mask: np.ndarray, crop: Crop, hole: np.ndarray, set
 def _classical_fill(target: torch.Tensor, smooth: torch.Tensor, fit_known: torch.Tensor,
                     holdout: torch.Tensor | None, settings: Settings) -> torch.Tensor:
     """The best classical fill of the crop: the biharmonic fill ``smooth``, moved towards the frequency-selective
-    reconstruction (:mod:`~dip_plugin.engine.fsr`) as far as that predicts the held-out pixels better."""
+    reconstruction (:mod:`~dip_plugin.engine.fsr`) as far as that predicts the held-out pixels better, and
+    deeper in the hole than they reach, no further than it departs at the depths they checked
+    (:func:`_capped_by_depth`)."""
     if not settings.fsr or holdout is None:
         return smooth
     fsr = fsr_fill(target, fit_known)
     if fsr is None:
         return smooth
     step = fsr - smooth
-    return smooth + _holdout_weight(step, target - smooth, holdout.expand_as(target), empty=0.0) * step
+    alpha = _holdout_weight(step, target - smooth, holdout.expand_as(target), empty=0.0)
+    hole = ~(fit_known | holdout)
+    if alpha <= 0.0 or not bool(hole.any()):
+        return smooth + alpha * step
+    depth = depth_in_hole(~fit_known)
+    return smooth + _capped_by_depth(alpha, step.square().mean(1, keepdim=True), hole, depth, holdout) * step
 
 
 def _holdout_weight(step: torch.Tensor, residual: torch.Tensor, sel: torch.Tensor, empty: float) -> float:
@@ -196,19 +203,33 @@ def _guarded(job: _CropJob, dip: torch.Tensor) -> torch.Tensor:
     detail = float((job.target - plain)[sel].square().mean().sqrt())
     if spread > 0:
         alpha = min(alpha, (job.settings.detail_allowance * detail / spread) ** 2)
-    depth = job.depth
-    reach = int(depth[job.holdout].max())
+    weight = _capped_by_depth(alpha, departure, hole, job.depth, job.holdout)
+    return weight * dip + (1.0 - weight) * job.smooth
+
+
+def _capped_by_depth(alpha: float, departure: torch.Tensor, hole: torch.Tensor, depth: torch.Tensor,
+                     holdout: torch.Tensor) -> torch.Tensor | float:
+    """The weight ``alpha`` of a fill, cut deeper in the hole than the held-out patches reach: there it keeps
+    no more mean ``departure`` (squared, from the fill it is mixed with) than at the depths that were checked.
+
+    At each deeper depth the weight is ``alpha`` × (largest mean departure at a checked depth / mean departure
+    at this depth), at most ``alpha``.  A texture's departure levels off a few pixels in; a fill that wanders
+    (a net inventing structure, FSR's Fourier model far from the known pixels of a smooth crop) keeps
+    growing.  ``alpha`` itself (a float) where the hole is no deeper than the patches reach.
+    """
+    reach = int(depth[holdout].max())
     at_depths = [hole & (depth == k) for k in range(1, reach + 1)]
     checked = [float(departure[at].mean()) for at in at_depths if bool(at.any())]
-    if int(depth[hole].max()) <= reach or not checked:
-        return alpha * dip + (1.0 - alpha) * job.smooth
+    deepest = int(depth[hole].max())
+    if deepest <= reach or not checked:
+        return alpha
     checked_departure = max(checked)
     weight = torch.full_like(departure, alpha)
-    for k in range(reach + 1, int(depth[hole].max()) + 1):
+    for k in range(reach + 1, deepest + 1):
         at = hole & (depth == k)
         if bool(at.any()):
             weight[at] = alpha * min(1.0, checked_departure / max(float(departure[at].mean()), 1e-20))
-    return weight * dip + (1.0 - weight) * job.smooth
+    return weight
 
 
 def _blended_by_depth(job: _CropJob, dip: torch.Tensor) -> torch.Tensor | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 
 import numpy as np
 import pytest
@@ -247,6 +248,26 @@ def test_guard_damps_a_net_that_wanders_deeper_than_the_held_out_pixels_reach():
     shallow = hole & ~deep
     assert float((guarded - truth)[shallow].abs().max()) < 1e-5  # checked depths keep the net
     assert float((guarded - truth)[deep].square().mean()) < 0.5 * float((wander - truth)[deep].square().mean())
+
+
+def test_fsr_is_cut_where_it_wanders_deeper_than_the_held_out_pixels_reach(monkeypatch):
+    import torch
+
+    from dip_plugin.engine.holdout import depth_in_hole
+
+    module = importlib.import_module("dip_plugin.engine.inpaint")
+    stripes = (0.5 + 0.4 * np.sign(np.sin(np.arange(64) / 2.0))).astype(np.float32)
+    job, truth, hole = _guard_case(np.repeat(np.tile(stripes, (64, 1))[..., None], 3, axis=-1))
+    fit_known = job.known & ~job.holdout
+    depth = depth_in_hole(~fit_known)
+    deep = (~job.known & (depth > int(depth[job.holdout].max()))).expand_as(truth)
+    wander = truth.clone()  # right wherever it was checked, wild deeper in
+    wander[deep] += 0.8 * torch.sign(torch.sin(torch.arange(int(deep.sum()), dtype=torch.float32)))
+    monkeypatch.setattr(module, "fsr_fill", lambda image, known: wander)
+    fill = module._classical_fill(job.target, job.biharmonic, fit_known, job.holdout, TINY)
+    shallow = hole & ~deep
+    assert float((fill - truth)[shallow].abs().max()) < 1e-4  # checked depths take FSR in full
+    assert float((fill - truth)[deep].square().mean()) < 0.5 * float((wander - truth)[deep].square().mean())
 
 
 def _weave_case(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
