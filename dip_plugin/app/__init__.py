@@ -14,9 +14,10 @@ Example (opens a window, so not run as a doctest)::
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 __all__ = ["display_problem", "main"]
 
@@ -24,12 +25,14 @@ __all__ = ["display_problem", "main"]
 _DISPLAY_VARIABLES = {"xcb": "DISPLAY", "wayland": "WAYLAND_DISPLAY", "wayland-egl": "WAYLAND_DISPLAY"}
 
 
-def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None,
+                    find_library: Callable[[str], str | None] | None = None) -> str | None:
     """Why Qt would find no display to open a window on (it aborts the process then), or None.
 
     On Linux and the BSDs Qt uses ``QT_QPA_PLATFORM`` (default: Wayland when ``WAYLAND_DISPLAY`` is set,
     else X11); X11 needs ``DISPLAY``, Wayland ``WAYLAND_DISPLAY``.  Other platforms (``offscreen``,
-    ``eglfs``, ...) and other systems are not second-guessed.
+    ``eglfs``, ...) and other systems are not second-guessed.  On Linux, Qt 6.5 and later also abort on X11
+    when ``libxcb-cursor.so.0`` is missing (``find_library`` looks for it; default ``ctypes.util``'s).
 
     Example
     -------
@@ -37,6 +40,8 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str | None =
     (True, None)
     >>> display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux"), display_problem({}, "win32")
     (None, None)
+    >>> print(display_problem({"DISPLAY": ":0"}, "linux", find_library=lambda name: None))  # doctest: +ELLIPSIS
+    Qt's X11 support needs libxcb-cursor0, ...
     """
     env = os.environ if env is None else env
     platform = sys.platform if platform is None else platform
@@ -44,7 +49,12 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str | None =
         return None
     wanted = [p.split(":")[0].strip() for p in env.get("QT_QPA_PLATFORM", "").split(";") if p.strip()]
     candidates = wanted or ["wayland", "xcb"]
-    if any(name not in _DISPLAY_VARIABLES or env.get(_DISPLAY_VARIABLES[name]) for name in candidates):
+    usable = [name for name in candidates if name not in _DISPLAY_VARIABLES or env.get(_DISPLAY_VARIABLES[name])]
+    if usable:
+        if usable[0] == "xcb" and platform.startswith("linux"):
+            if (find_library or ctypes.util.find_library)("xcb-cursor") is None:
+                return ("Qt's X11 support needs libxcb-cursor0, which is not installed "
+                        "(Debian, Ubuntu: apt install libxcb-cursor0; Fedora: dnf install xcb-util-cursor)")
         return None
     needed = " or ".join(sorted({_DISPLAY_VARIABLES[name] for name in candidates}))
     return (f"no display to open the window on ({needed} is not set); run it in a desktop session (or ssh -X), "
