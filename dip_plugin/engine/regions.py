@@ -174,6 +174,26 @@ def thin_holes(mask: np.ndarray, max_thickness: int) -> np.ndarray:
     """
     if max_thickness <= 0 or not mask.any():
         return np.zeros_like(mask)
+    # Each group of holes on its own, with a margin past what the opening and the fringe reach: the cost
+    # follows the holes, not the photo (a small hole in a 12 MP photo: milliseconds, not 20 s).  Groups are
+    # the connected parts of a grid of cells as large as that margin, each grown by one cell.
+    import cv2
+
+    h, w = mask.shape
+    cell = thin_limit(max_thickness) + 2 * max_thickness + 16
+    grown = cv2.dilate(_coarse(mask, cell).astype(np.uint8), np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    out = np.zeros_like(mask)
+    for label in range(1, count):
+        cx0, cy0, cw, ch = (int(v) for v in stats[label, :4])
+        y0, y1, x0, x1 = cy0 * cell, min(h, (cy0 + ch) * cell), cx0 * cell, min(w, (cx0 + cw) * cell)
+        own = (labels == label)[np.arange(y0, y1)[:, None] // cell, np.arange(x0, x1)[None, :] // cell]
+        out[y0:y1, x0:x1] |= _thin_holes(mask[y0:y1, x0:x1], max_thickness) & own
+    return out
+
+
+def _thin_holes(mask: np.ndarray, max_thickness: int) -> np.ndarray:
+    """:func:`thin_holes` of one region (every pixel past its edge that is not the image's is known)."""
     import cv2
     import torch
     import torch.nn.functional as F

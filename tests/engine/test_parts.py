@@ -156,3 +156,22 @@ def test_inpaint_of_float_pixels_near_float32_limits_is_finite():
     out = inpaint(img, hole, preset="fast", iterations=2, seed=0)
     assert np.isfinite(out).all()
     assert np.array_equal(out[~hole], img[~hole])
+
+
+def test_thin_holes_by_group_equal_the_whole_mask_at_once():
+    from PIL import Image, ImageDraw
+
+    from dip_plugin.engine.regions import _thin_holes, thin_holes
+
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        canvas = Image.new("L", (700, 500), 0)
+        draw = ImageDraw.Draw(canvas)
+        for _ in range(6):  # strokes 3 to 30 px wide and blobs, some at the image's edge
+            pts = [tuple(int(v) for v in rng.integers(-20, 720, 2)) for _ in range(3)]
+            draw.line(pts, fill=255, width=int(rng.integers(3, 31)))
+            x, y = (int(v) for v in rng.integers(0, 660, 2))
+            draw.ellipse((x, y, x + int(rng.integers(10, 60)), y + int(rng.integers(10, 60))), fill=255)
+        mask = np.asarray(canvas) > 0
+        np.testing.assert_array_equal(thin_holes(mask, 16), _thin_holes(mask, 16))
+        assert thin_holes(mask, 16).any() and (mask & ~thin_holes(mask, 16)).any()
