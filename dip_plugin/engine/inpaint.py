@@ -137,12 +137,14 @@ def _prepare(pixels: Pixels, mask: np.ndarray, crop: Crop, hole: np.ndarray, set
             holdout = None
     fit_known = known if holdout is None else known & ~holdout
     biharmonic = smooth_fill(target, fit_known, iters=200)
-    smooth = _classical_fill(target, biharmonic, fit_known, holdout, settings)
-    return _CropJob(crop, hole, target, known, holdout, smooth, thickness, settings=settings, biharmonic=biharmonic)
+    depth = depth_in_hole(~fit_known)  # the job's depth too (see _CropJob.depth)
+    smooth = _classical_fill(target, biharmonic, fit_known, holdout, depth, settings)
+    return _CropJob(crop, hole, target, known, holdout, smooth, thickness, settings=settings, biharmonic=biharmonic,
+                    _depth=depth)
 
 
 def _classical_fill(target: torch.Tensor, smooth: torch.Tensor, fit_known: torch.Tensor,
-                    holdout: torch.Tensor | None, settings: Settings) -> torch.Tensor:
+                    holdout: torch.Tensor | None, depth: torch.Tensor, settings: Settings) -> torch.Tensor:
     """The best classical fill of the crop: the biharmonic fill ``smooth``, moved towards the frequency-selective
     reconstruction (:mod:`~dip_plugin.engine.fsr`) as far as that predicts the held-out pixels better, and
     deeper in the hole than they reach, no further than it departs at the depths they checked
@@ -157,7 +159,6 @@ def _classical_fill(target: torch.Tensor, smooth: torch.Tensor, fit_known: torch
     hole = ~(fit_known | holdout)
     if alpha <= 0.0 or not bool(hole.any()):
         return smooth + alpha * step
-    depth = depth_in_hole(~fit_known)
     return smooth + _capped_by_depth(alpha, step.square().mean(1, keepdim=True), hole, depth, holdout) * step
 
 

@@ -264,7 +264,7 @@ def test_fsr_is_cut_where_it_wanders_deeper_than_the_held_out_pixels_reach(monke
     wander = truth.clone()  # right wherever it was checked, wild deeper in
     wander[deep] += 0.8 * torch.sign(torch.sin(torch.arange(int(deep.sum()), dtype=torch.float32)))
     monkeypatch.setattr(module, "fsr_fill", lambda image, known: wander)
-    fill = module._classical_fill(job.target, job.biharmonic, fit_known, job.holdout, TINY)
+    fill = module._classical_fill(job.target, job.biharmonic, fit_known, job.holdout, depth, TINY)
     shallow = hole & ~deep
     assert float((fill - truth)[shallow].abs().max()) < 1e-4  # checked depths take FSR in full
     assert float((fill - truth)[deep].square().mean()) < 0.5 * float((wander - truth)[deep].square().mean())
