@@ -3,6 +3,8 @@
 Mouse and keys:
 
 * left drag paints the mask (the brush), or erases it with the eraser tool; right drag always erases;
+* with the region tool, left drag draws a rectangle (:meth:`Canvas.region`, for a Quick look); Escape
+  clears it and the Quick look shown;
 * wheel zooms around the pointer; middle drag, or Space + left drag, pans;
 * in split view, dragging the divider moves it;
 * strokes go on the shared ``QUndoStack``, so Ctrl+Z / Ctrl+Shift+Z undo and redo them.
@@ -12,6 +14,9 @@ Example (needs a QApplication)::
     canvas = Canvas(QUndoStack())
     canvas.set_image(np.zeros((64, 64, 3), np.uint8))
     canvas.mask().shape  # (64, 64), all False until the user paints
+
+A Quick look (:meth:`Canvas.set_quick_look`) shows a restored region in place over the image, outlined,
+with the rest of the image dimmed; hold-to-compare and the split view work inside the region.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ import math
 import numpy as np
 from PyQt6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import (
+    QBrush,
     QColor,
     QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPen,
     QPixmap,
@@ -38,13 +45,16 @@ from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from ._qimage import MASK_COLOR, checker_brush, mask_from_qimage, mask_to_qimage, to_qimage
 
-__all__ = ["BRUSH", "ERASER", "Canvas", "MaskCommand"]
+__all__ = ["BRUSH", "ERASER", "REGION", "Canvas", "MaskCommand"]
 
 BRUSH = "brush"
 ERASER = "eraser"
+REGION = "region"
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
 MIN_BRUSH, MAX_BRUSH = 1, 1000
 _BACKGROUND = QColor(42, 42, 46)
+_DIM = QColor(0, 0, 0, 130)  # over the image outside a Quick look's region
+_QUICK_LOOK_EDGE = QColor(255, 200, 40)
 
 
 class MaskCommand(QUndoCommand):
@@ -74,6 +84,7 @@ class Canvas(QWidget):
     split_changed = pyqtSignal(bool)
     mask_visible_changed = pyqtSignal(bool)
     pointer_moved = pyqtSignal(int, int)  # image pixel under the pointer
+    region_changed = pyqtSignal()  # the rectangle of the region tool was drawn or cleared
 
     def __init__(self, undo_stack: QUndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,6 +116,11 @@ class Canvas(QWidget):
         self._stroke_rect = QRect()
         self._last_stroke_erase = False
         self._checker = checker_brush()
+        self._region: QRect | None = None
+        self._region_anchor = QPointF()
+        self._quick_pix: QPixmap | None = None
+        self._quick_pixels: np.ndarray | None = None
+        self._quick_rect: QRect | None = None
         self.painting_enabled = True
 
     # ----------------------------------------------------------------------------------- content
@@ -117,7 +133,8 @@ class Canvas(QWidget):
         return QSize() if self._image_pix is None else self._image_pix.size()
 
     def set_image(self, pixels: np.ndarray, *, mask: np.ndarray | QImage | None = None, fit: bool = True) -> None:
-        """Show ``pixels`` with ``mask`` (default: empty); clears the result and, with ``fit``, fits the view."""
+        """Show ``pixels`` with ``mask`` (default: empty); clears the result and the Quick look and, with ``fit``
+        (or a new size), fits the view and clears the region."""
         old_size = self.image_size()
         self._image_pix = QPixmap.fromImage(to_qimage(pixels))
         self._image_alpha = pixels.ndim == 3 and pixels.shape[-1] in (2, 4)
@@ -129,6 +146,8 @@ class Canvas(QWidget):
             self._mask = mask_to_qimage(np.zeros((h, w), bool) if mask is None else mask)
         if fit or old_size != self.image_size():
             self.fit_to_window()
+            self.set_region(None)  # another image (the same one after an accepted result keeps its region)
+        self.set_quick_look(None)
         self.mask_changed.emit()
         self.update()
 
@@ -145,6 +164,29 @@ class Canvas(QWidget):
 
     def has_result(self) -> bool:
         return self._result_pix is not None
+
+    def set_quick_look(self, pixels: np.ndarray | None, rect: QRect | None = None) -> None:
+        """Show ``pixels`` (a Quick look's result) in ``rect`` (image pixels) over the image, the rest dimmed.
+
+        ``pixels`` may be larger than ``rect`` (an upscaling): it is drawn into the rect's area.  None (or an
+        empty rect) removes the Quick look.
+        """
+        if pixels is None or rect is None or rect.isEmpty():
+            self._quick_pix = self._quick_pixels = self._quick_rect = None
+        else:
+            self._quick_pix = QPixmap.fromImage(to_qimage(pixels))
+            self._quick_pixels = pixels
+            self._quick_rect = QRect(rect)
+        self.update()
+
+    def quick_look(self) -> tuple[np.ndarray, QRect] | None:
+        """The Quick look shown: its pixels and its rectangle in the image (None when none is shown)."""
+        if self._quick_pixels is None or self._quick_rect is None:
+            return None
+        return self._quick_pixels, QRect(self._quick_rect)
+
+    def has_quick_look(self) -> bool:
+        return self._quick_pix is not None
 
     def mask(self) -> np.ndarray:
         """The painted mask: bool (H, W), True = hole."""
@@ -206,7 +248,7 @@ class Canvas(QWidget):
         return self._tool
 
     def set_tool(self, tool: str) -> None:
-        if tool not in (BRUSH, ERASER):
+        if tool not in (BRUSH, ERASER, REGION):
             raise ValueError(f"unknown tool {tool!r}")
         if tool != self._tool:
             self._tool = tool
@@ -221,6 +263,35 @@ class Canvas(QWidget):
             self._mask_visible = bool(visible)
             self.mask_visible_changed.emit(self._mask_visible)
             self.update()
+
+    # ----------------------------------------------------------------------------------- region
+
+    def region(self) -> QRect | None:
+        """The rectangle drawn with the region tool, in image pixels (None when there is none)."""
+        return None if self._region is None else QRect(self._region)
+
+    def set_region(self, rect: QRect | QRectF | None) -> None:
+        """Set the region tool's rectangle (clamped to the image; a fractional one covers the pixels it touches).
+
+        None, or a rectangle outside the image, clears it.
+        """
+        region = None
+        if rect is not None and self._image_pix is not None:
+            if isinstance(rect, QRectF):
+                r = rect.normalized()
+                rect = QRect(QPoint(math.floor(r.left()), math.floor(r.top())),
+                             QPoint(math.ceil(r.right()) - 1, math.ceil(r.bottom()) - 1))
+            region = rect.normalized() & QRect(QPoint(0, 0), self.image_size())
+            if region.isEmpty():
+                region = None
+        if region != self._region:
+            self._region = region
+            self.region_changed.emit()
+            self.update()
+
+    def visible_image_rect(self) -> QRectF:
+        """The part of the image plane the widget shows, in image coordinates (may reach beyond the image)."""
+        return QRectF(self.to_image(QPointF(0, 0)), self.to_image(QPointF(self.width(), self.height())))
 
     # ----------------------------------------------------------------------------------- compare
 
@@ -388,6 +459,8 @@ class Canvas(QWidget):
         p.translate(self._offset)
         p.scale(self._zoom, self._zoom)
         after = self._result_pix
+        quick = self._quick_pix is not None
+        compare = after is not None or quick  # something to compare with the image
         if after is None or self._show_before:
             p.drawPixmap(image_rect, self._image_pix, QRectF(self._image_pix.rect()))
         elif self._split:
@@ -400,21 +473,75 @@ class Canvas(QWidget):
             p.setClipping(False)
         else:
             p.drawPixmap(image_rect, after, QRectF(after.rect()))
+        if quick:
+            self._paint_quick_look(p, image_rect)
         if self._mask_visible and self._mask is not None:
-            if after is not None and self._split and not self._show_before:  # the mask goes with "before"
+            if compare and self._split and not self._show_before:  # the mask goes with "before"
                 p.setClipRect(QRectF(0, 0, self._split_pos * size.width(), size.height()))
             p.setOpacity(0.5)
             p.drawImage(image_rect, self._mask)
             p.setOpacity(1.0)
             p.setClipping(False)
         p.restore()
-        if after is not None and self._split and not self._show_before:
+        if quick:
+            self._paint_outline(p, self._quick_rect, _QUICK_LOOK_EDGE, "Quick look")
+        if self._region is not None and self._region != self._quick_rect:
+            w, h = self._region.width(), self._region.height()
+            self._paint_outline(p, self._region, QColor(255, 255, 255), f"{w}×{h}", dashed=True)
+        if compare and self._split and not self._show_before:
             self._paint_divider(p, target)
-        if after is not None and (self._show_before or self._split):
+        if compare and (self._show_before or self._split):
             self._paint_labels(p, target)
-        if self._pointer is not None and self.painting_enabled and self._drag not in ("pan", "split"):
+        if (self._pointer is not None and self.painting_enabled and self._tool != REGION
+                and self._drag not in ("pan", "split", "region")):
             self._paint_brush_cursor(p)
         p.end()
+
+    def _paint_quick_look(self, p: QPainter, image_rect: QRectF) -> None:
+        """In image coordinates: dim the image outside the region, draw the Quick look inside it."""
+        region = QRectF(self._quick_rect)
+        outside = QPainterPath()
+        outside.setFillRule(Qt.FillRule.OddEvenFill)
+        outside.addRect(image_rect)
+        outside.addRect(region)
+        p.fillPath(outside, _DIM)
+        if self._show_before:
+            return  # the image is already drawn there
+        if self._split:
+            cut = self._split_pos * image_rect.width()
+            region = region.intersected(QRectF(cut, 0, image_rect.width() - cut, image_rect.height()))
+            if region.isEmpty():
+                return
+        p.save()
+        p.setClipRect(region)
+        if self._image_alpha:  # what is under the region must not show through its transparent pixels
+            checker = QBrush(self._checker)
+            checker.setTransform(checker.transform().scale(1 / self._zoom, 1 / self._zoom))
+            p.fillRect(region, checker)
+        p.drawPixmap(QRectF(self._quick_rect), self._quick_pix, QRectF(self._quick_pix.rect()))
+        p.restore()
+
+    def _paint_outline(self, p: QPainter, rect: QRect, color: QColor, text: str, dashed: bool = False) -> None:
+        """In widget coordinates: a frame around the image rectangle ``rect`` with ``text`` above it."""
+        box = QRectF(self.to_widget(QPointF(rect.topLeft())),
+                     self.to_widget(QPointF(rect.right() + 1, rect.bottom() + 1)))
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(QColor(0, 0, 0, 200), 3))
+        p.drawRect(box)
+        p.setPen(QPen(color, 1, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
+        p.drawRect(box)
+        metrics = p.fontMetrics()
+        w, h = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
+        y = box.top() - h - 2 if box.top() - h - 2 >= 0 else box.top() + 2
+        label = QRectF(box.left(), y, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 170))
+        p.drawRect(label)
+        p.setPen(color)
+        p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+        p.restore()
 
     def _paint_divider(self, p: QPainter, target: QRectF) -> None:
         x = self._split_x()
@@ -454,7 +581,7 @@ class Canvas(QWidget):
         p.drawEllipse(self._pointer, r, r)
 
     def _near_divider(self, pos: QPointF) -> bool:
-        return (self._split and self._result_pix is not None and not self._show_before
+        return (self._split and (self._result_pix is not None or self._quick_pix is not None) and not self._show_before
                 and abs(pos.x() - self._split_x()) <= 6)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -469,6 +596,10 @@ class Canvas(QWidget):
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
         elif button == Qt.MouseButton.LeftButton and self._near_divider(pos):
             self._drag = "split"
+        elif button == Qt.MouseButton.LeftButton and self._tool == REGION:
+            self._drag = "region"
+            self._region_anchor = self.to_image(pos)
+            self.set_region(None)
         elif button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self.painting_enabled:
             erase = button == Qt.MouseButton.RightButton or self._tool == ERASER
             self._last_stroke_erase = erase
@@ -492,6 +623,8 @@ class Canvas(QWidget):
             ip = self.to_image(pos)
             self._paint_segment(self._last_image_pos, ip)
             self._last_image_pos = ip
+        elif self._drag == "region":
+            self.set_region(QRectF(self._region_anchor, self.to_image(pos)))
         else:
             self.setCursor(Qt.CursorShape.SplitHCursor if self._near_divider(pos) else
                            Qt.CursorShape.OpenHandCursor if self._space_down else Qt.CursorShape.CrossCursor)
@@ -511,6 +644,9 @@ class Canvas(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._drag in ("paint", "erase"):
             self._end_stroke()
+        elif self._drag == "region":
+            self.set_region(QRectF(self._region_anchor, self.to_image(event.position())))
+            self._drag = None
         elif self._drag in ("pan", "split"):
             self._drag = None
             self.setCursor(Qt.CursorShape.OpenHandCursor if self._space_down else Qt.CursorShape.CrossCursor)
@@ -531,6 +667,11 @@ class Canvas(QWidget):
         event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and (self._region is not None or self._quick_pix is not None):
+            self.set_region(None)
+            self.set_quick_look(None)
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_down = True
             if self._drag is None:

@@ -1,5 +1,5 @@
-"""The controls beside the canvas: task, preset, iterations, seed, mask suggestion, Run/Stop, progress and the
-loss curve."""
+"""The controls beside the canvas: task, preset, iterations, seed, mask suggestion, Run/Quick look/Stop, progress
+and the loss curve."""
 
 from __future__ import annotations
 
@@ -155,7 +155,8 @@ class FileField(QWidget):
 
 
 class ControlsPanel(QWidget):
-    """Task, settings, mask suggestion, Run / Run more / Stop / Accept, progress bar with ETA, and the loss plot.
+    """Task, settings, mask suggestion, Run / Quick look / Run more / Stop / Accept, progress bar with ETA, and the
+    loss plot.
 
     The buttons are plain widgets: the owner connects them (see ``RestorePanel``).
     """
@@ -223,12 +224,15 @@ class ControlsPanel(QWidget):
 
         self.run_button = QPushButton("Run")
         self.run_button.setToolTip("Start a new fit (Ctrl+R)")
+        self.quick_look_button = QPushButton("Quick look")
+        self.quick_look_button.setToolTip("Restore only the region in view, or the drawn Region (at most 256×256), "
+                                          "to judge the settings in seconds (Q)")
         self.run_more_button = QPushButton("Run more")
         self.run_more_button.setToolTip("Continue the fit from where it stopped (Ctrl+Shift+R)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop now and keep the best result so far (Esc)")
         buttons = QHBoxLayout()
-        for b in (self.run_button, self.run_more_button, self.stop_button):
+        for b in (self.run_button, self.quick_look_button, self.run_more_button, self.stop_button):
             b.setAutoDefault(False)
             buttons.addWidget(b)
 

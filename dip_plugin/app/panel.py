@@ -4,7 +4,9 @@ The same widget is the centre of the ``dip app`` window and of the GIMP plug-in'
 (:func:`dip_plugin.app.dialog.run_restore_dialog`).  It holds the document state: the image, the painted
 mask, the pending result and the undo stack; the fit runs on a :class:`~dip_plugin.app.worker.Runner`,
 and so does the mask suggestion for old photos (:meth:`RestorePanel.suggest_mask`), which takes
-seconds on a large image.
+seconds on a large image, and the Quick look (:meth:`RestorePanel.quick_look`), which restores only a
+region (what the view shows, or a rectangle drawn with the Region tool) to judge the settings in
+seconds: its result is shown over the image and never becomes the document's.
 
 Example (needs a QApplication)::
 
@@ -20,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QRect, QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QActionGroup, QImage, QKeyEvent, QKeySequence, QUndoCommand, QUndoStack
 from PyQt6.QtWidgets import (
     QHBoxLayout,
@@ -33,8 +35,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from .canvas import BRUSH, ERASER, Canvas
+from .canvas import BRUSH, ERASER, REGION, Canvas
 from .controls import ControlsPanel, format_duration
+from .quicklook import Region, quick_look_region
 from .settings import app_settings
 from .tasks import SUGGEST_MASK, TASKS, Task
 from .worker import Job, Outcome, Runner
@@ -69,7 +72,8 @@ class RestorePanel(QWidget):
     ``image_changed()`` (the image itself changed: accepted or undone), ``modified_changed(bool)``,
     ``message(str)`` (for a status bar), ``run_finished(Outcome)``, ``run_failed(str)``,
     ``idle()`` (the worker thread has ended), ``device_described(str)``, ``mask_suggested(int)`` (a
-    suggested mask arrived; the number of pixels marked).
+    suggested mask arrived; the number of pixels marked), ``quick_look_finished(Outcome)`` (a Quick look's
+    result is shown; its job holds the cropped input).
 
     ``tasks`` limits the task picker (default: every task in :data:`~dip_plugin.app.tasks.TASKS`).
     """
@@ -84,6 +88,7 @@ class RestorePanel(QWidget):
     idle = pyqtSignal()
     device_described = pyqtSignal(str)
     mask_suggested = pyqtSignal(int)
+    quick_look_finished = pyqtSignal(object)
 
     def __init__(self, parent: QWidget | None = None, *, device: str = "auto",
                  settings: QSettings | None = None, tasks: Mapping[str, Task] | None = None) -> None:
@@ -104,6 +109,9 @@ class RestorePanel(QWidget):
         self._pending_key: tuple | None = None
         self._first_preview = False
         self._suggesting = False
+        self._quick: Region | None = None  # the region of the Quick look that is running
+        self._quick_shown: tuple[np.ndarray, QRect] | None = None  # the Quick look shown before it started
+        self._quick_mask_visible = True
 
         self.undo_stack = QUndoStack(self)
         self.canvas = Canvas(self.undo_stack)
@@ -152,9 +160,13 @@ class RestorePanel(QWidget):
                                          "Paint the areas to restore", checkable=True)
         self.eraser_action = self._action("Eraser", lambda on: on and c.set_tool(ERASER), "E",
                                           "Erase the mask", checkable=True)
+        self.region_action = self._action("Region", lambda on: on and c.set_tool(REGION), "R",
+                                          "Draw the rectangle that Quick look restores (Esc clears it)",
+                                          checkable=True)
         group = QActionGroup(self)
         group.addAction(self.brush_action)
         group.addAction(self.eraser_action)
+        group.addAction(self.region_action)
         self.brush_action.setChecked(True)
         self.swap_tool_action = self._action(
             "Swap brush and eraser", lambda: c.set_tool(ERASER if c.tool == BRUSH else BRUSH), "X")
@@ -174,6 +186,9 @@ class RestorePanel(QWidget):
         self.zoom_in_action = self._action("Zoom in", c.zoom_in, ["Ctrl++", "Ctrl+="])
         self.zoom_out_action = self._action("Zoom out", c.zoom_out, "Ctrl+-")
         self.run_action = self._action("Run", self.run, "Ctrl+R", "Start a new fit")
+        self.quick_look_action = self._action(
+            "Quick look", self.quick_look, ["Q", "Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+            "Restore only the region in view (or the drawn Region, at most 256×256) to judge the settings")
         self.run_more_action = self._action("Run more", self.run_more, "Ctrl+Shift+R",
                                             "Continue the fit from where it stopped")
         self.stop_action = self._action("Stop", self.stop, "Esc", "Stop and keep the best result so far")
@@ -185,6 +200,7 @@ class RestorePanel(QWidget):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         bar.addAction(self.brush_action)
         bar.addAction(self.eraser_action)
+        bar.addAction(self.region_action)
         self.brush_size_box = QSpinBox()
         self.brush_size_box.setRange(1, 1000)
         self.brush_size_box.setSuffix(" px")
@@ -227,6 +243,7 @@ class RestorePanel(QWidget):
     def _connect(self) -> None:
         c, k = self.canvas, self.controls
         _bind(k.run_button, self.run_action)
+        _bind(k.quick_look_button, self.quick_look_action)
         _bind(k.run_more_button, self.run_more_action)
         _bind(k.stop_button, self.stop_action)
         _bind(k.accept_button, self.accept_action)
@@ -237,7 +254,8 @@ class RestorePanel(QWidget):
         self.split_action.toggled.connect(k.split_box.setChecked)
         c.split_changed.connect(self.split_action.setChecked)
         c.mask_visible_changed.connect(self.show_mask_action.setChecked)
-        c.tool_changed.connect(lambda t: (self.brush_action if t == BRUSH else self.eraser_action).setChecked(True))
+        tool_actions = {BRUSH: self.brush_action, ERASER: self.eraser_action, REGION: self.region_action}
+        c.tool_changed.connect(lambda t: tool_actions[t].setChecked(True))
         c.brush_size_changed.connect(self.brush_size_box.setValue)
         c.brush_size_changed.connect(lambda v: self._settings.setValue("panel/brush_size", v))
         self.brush_size_box.valueChanged.connect(c.set_brush_size)
@@ -369,8 +387,73 @@ class RestorePanel(QWidget):
         self._drop_session()
         self._plot_offset = 0
         self.controls.loss_plot.clear()
+        self.canvas.set_quick_look(None)
         self._start(self._make_job(self._image, mask if task.needs_mask else None, task),
                     key=self._job_key())
+        return True
+
+    def quick_look_region(self) -> Region | None:
+        """The region a Quick look restores now (None without an image, or when the view shows none of it).
+
+        The rectangle drawn with the Region tool, else the part of the image the view shows; at most
+        :data:`~dip_plugin.app.quicklook.QUICK_LOOK_SIZE` output pixels on a side (input pixels divided by
+        the factor for an upscaling), around its centre.  See :func:`~dip_plugin.app.quicklook.quick_look_region`.
+        """
+        if self._image is None:
+            return None
+        drawn = self.canvas.region()
+        if drawn is not None:
+            area = (drawn.left(), drawn.top(), drawn.right() + 1, drawn.bottom() + 1)
+        else:
+            view = self.canvas.visible_image_rect()
+            area = (view.left(), view.top(), view.right(), view.bottom())
+        scale = self.controls.task().output_scale(self.controls.options())
+        return quick_look_region(area, self._image.shape[:2], scale=scale)
+
+    def quick_look(self) -> bool:
+        """Restore only :meth:`quick_look_region` with the current task and settings; False if it cannot start.
+
+        It runs like :meth:`run` (progress, ETA, Stop) on a crop of the image and mask, and the result is shown
+        over the region on the canvas (``canvas.quick_look()``), the rest dimmed: it never becomes the image or
+        the pending result, so Accept, Save and Run more are unaffected.  Stop, a failure or closing leave the
+        canvas as it was.  For a task that needs a mask, the region must contain painted holes.
+        """
+        if self._image is None or self.runner.is_running():
+            return False
+        task = self.controls.task()
+        if not task.quick_look:
+            self._say(f"Quick look is not available for {task.label}: Run restores the whole image.")
+            return False
+        region = self.quick_look_region()
+        if region is None:
+            self._say("Quick look: the view shows none of the image (Ctrl+0 shows all of it).")
+            return False
+        rows, columns = region.slices()
+        mask = None
+        if task.needs_mask:
+            mask = self.canvas.mask()[rows, columns].copy()
+            if not mask.any():
+                self._say(f"Quick look: no painted hole in the {region.width}×{region.height} region; nothing to "
+                          "restore there. Paint one, or move the view (or draw a Region) over a hole.")
+                return False
+        crop = self._image[rows, columns].copy()
+        self._quick = region
+        self._quick_shown = self.canvas.quick_look()
+        self._quick_mask_visible = self.canvas.mask_visible
+        self.canvas.set_quick_look(crop, _rect(region))  # outlined at once; the live preview follows
+        self._plot_offset = 0
+        self.controls.loss_plot.clear()
+        self._start(self._make_job(crop, mask, task, resumable=False), None, progress="Quick look…",
+                    text=f"Quick look: {task.label.lower()} of a {region.width}×{region.height} region "
+                         f"({self.controls.preset()})…")
+        return True
+
+    def dismiss_quick_look(self) -> bool:
+        """Remove the Quick look shown and the drawn Region (Esc); False when there was neither."""
+        if self.runner.is_running() or (self.canvas.region() is None and not self.canvas.has_quick_look()):
+            return False
+        self.canvas.set_quick_look(None)
+        self.canvas.set_region(None)
         return True
 
     def run_more(self) -> bool:
@@ -387,6 +470,7 @@ class RestorePanel(QWidget):
         mask = self._check_runnable(task)
         if mask is None:
             return False
+        self.canvas.set_quick_look(None)
         key = self._job_key()
         m = mask if task.needs_mask else None
         if self._session is not None and key == self._session_key:
@@ -444,7 +528,10 @@ class RestorePanel(QWidget):
         if self._closing or not self.runner.is_running():
             return
         if p.preview is not None:
-            self.canvas.set_result(p.preview)
+            if self._quick is not None:
+                self.canvas.set_quick_look(p.preview, _rect(self._quick))
+            else:
+                self.canvas.set_result(p.preview)
             if self._first_preview:
                 self._first_preview = False
                 self.canvas.set_mask_visible(False)
@@ -456,8 +543,12 @@ class RestorePanel(QWidget):
             return
         if self._image is not self._run_base:
             self.canvas.set_result(self._result)
+            self.canvas.set_quick_look(None)
             self.controls.finish_progress("Discarded")
             self._say("The image changed during the run; its result was discarded.")
+            return
+        if self._quick is not None:
+            self._show_quick_look(outcome)
             return
         if outcome.job.task is SUGGEST_MASK:
             self._apply_suggestion(np.asarray(outcome.result, bool), outcome.elapsed)
@@ -488,6 +579,38 @@ class RestorePanel(QWidget):
         self.modified_changed.emit(self.is_modified())
         self.run_finished.emit(outcome)
 
+    def _show_quick_look(self, outcome: Outcome) -> None:
+        region = self._quick
+        if outcome.stopped:  # a Quick look cut short is not worth judging: everything stays as it was
+            self._restore_canvas_after_quick_look()
+            self.controls.finish_progress("Quick look stopped")
+            text = "Quick look stopped: nothing changed."
+        else:
+            self.canvas.set_quick_look(outcome.result, _rect(region))
+            self.canvas.set_mask_visible(False)
+            size = f"{region.width}×{region.height} region"
+            out_h, out_w = outcome.result.shape[:2]
+            if (out_w, out_h) != (region.width, region.height):
+                size += f" (×{out_w // region.width}: {out_w}×{out_h})"
+            took = _seconds(outcome.elapsed)
+            last = outcome.last
+            self.controls.finish_progress(f"Quick look: {last.step} iterations ({took})" if last is not None
+                                          else f"Quick look ({took})")
+            text = f"Quick look: {size}, {took} — Run to restore the whole image"
+        self.controls.eta_label.setText(text)  # the worker has not ended yet: _say would skip the label
+        self.message.emit(text)
+        if not outcome.stopped:
+            self.quick_look_finished.emit(outcome)
+
+    def _restore_canvas_after_quick_look(self) -> None:
+        """Show again what the canvas showed before the Quick look started."""
+        shown = self._quick_shown
+        if shown is None:
+            self.canvas.set_quick_look(None)
+        else:
+            self.canvas.set_quick_look(*shown)
+        self.canvas.set_mask_visible(self._quick_mask_visible)
+
     def _apply_suggestion(self, mask: np.ndarray, elapsed: float) -> None:
         count = int(mask.sum())
         took = format_duration(elapsed)
@@ -508,19 +631,27 @@ class RestorePanel(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self.canvas.set_result(self._result)
+        if self._quick is not None:
+            self._restore_canvas_after_quick_look()
         self.controls.finish_progress("Failed")
         self._say(f"Failed: {message}")
         self.run_failed.emit(message)
         if not self._closing:
-            self.show_error("Mask suggestion failed" if self._suggesting else "Restoration failed", message)
+            title = ("Mask suggestion failed" if self._suggesting else
+                     "Quick look failed" if self._quick is not None else "Restoration failed")
+            self.show_error(title, message)
 
     def _on_cancelled(self) -> None:
         if not self._closing:
             self.canvas.set_result(self._result)
+            if self._quick is not None:
+                self._restore_canvas_after_quick_look()
             self.controls.finish_progress("Cancelled")
 
     def _on_idle(self) -> None:
         self._suggesting = False
+        self._quick = None
+        self._quick_shown = None
         self._update_actions()
         self.running_changed.emit(False)
         self.idle.emit()
@@ -571,6 +702,7 @@ class RestorePanel(QWidget):
         running = self.runner.is_running()
         task = self.controls.task()
         self.run_action.setEnabled(has_image and not running)
+        self.quick_look_action.setEnabled(has_image and not running and task.quick_look)
         self.run_more_action.setEnabled(has_image and not running and self._result is not None and not task.resizes)
         self.stop_action.setEnabled(running and not self._suggesting)  # a suggestion cannot end early
         self.suggest_mask_action.setEnabled(has_image and not running and task.needs_mask)
@@ -600,6 +732,9 @@ class RestorePanel(QWidget):
             self.canvas.set_show_before(True)
             event.accept()
             return
+        if event.key() == Qt.Key.Key_Escape and self.dismiss_quick_look():  # else it goes on (a dialog closes)
+            event.accept()
+            return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
@@ -608,6 +743,17 @@ class RestorePanel(QWidget):
             event.accept()
             return
         super().keyReleaseEvent(event)
+
+
+def _rect(region: Region) -> QRect:
+    return QRect(region.left, region.top, region.width, region.height)
+
+
+def _seconds(elapsed: float) -> str:
+    """``"0.4 s"``, ``"12 s"``, ``"1:15"``."""
+    if elapsed < 10:
+        return f"{elapsed:.1f} s"
+    return f"{elapsed:.0f} s" if elapsed < 60 else format_duration(elapsed)
 
 
 def _bind(button, action: QAction) -> None:

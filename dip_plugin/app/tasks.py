@@ -83,7 +83,10 @@ class Task:
         ``settings`` attribute); the preset picker lists its keys.
     resizes : True when the result has another size than the image (upscaling).  Run more is then
         not offered (it would enlarge the result again), and windows that must hand back an image of
-        the input's size (the GIMP plug-in's dialog) leave the task out.
+        the input's size (the GIMP plug-in's dialog) leave the task out.  Its ``scale`` option says how
+        many times larger the result is (see :meth:`output_scale`).
+    quick_look : False when the task cannot run on a crop of the image (Quick look is then not offered):
+        flash/no-flash needs its second photo cropped alike.
     """
 
     name: str
@@ -95,6 +98,17 @@ class Task:
     hint: str = ""
     presets: str = "PRESETS"
     resizes: bool = False
+    quick_look: bool = True
+
+    def output_scale(self, options: dict[str, Any]) -> int:
+        """How many times wider and taller the result is than the image, with these options.
+
+        Example
+        -------
+        >>> get_task("super_resolve").output_scale({"scale": 4}), get_task("denoise").output_scale({})
+        (4, 1)
+        """
+        return int(options.get("scale", 1)) if self.resizes else 1
 
     def preset_iterations(self) -> dict[str, int]:
         """The task's preset names with each one's default iteration count (imports the engine)."""
@@ -230,6 +244,7 @@ register(Task(
                     tooltip="The same scene taken with flash, from the same place and at the same size"),),
     hint="Open the photo taken without flash and choose the one taken with flash: the result keeps the "
          "natural light and takes the flash photo's clean detail.",
+    quick_look=False,
 ))
 
 SUGGEST_MASK = Task(

@@ -65,7 +65,8 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         edit.addActions([p.undo_action, p.redo_action])
         edit.addSeparator()
-        edit.addActions([p.brush_action, p.eraser_action, p.swap_tool_action, p.bigger_action, p.smaller_action])
+        edit.addActions([p.brush_action, p.eraser_action, p.region_action, p.swap_tool_action, p.bigger_action,
+                         p.smaller_action])
         edit.addSeparator()
         edit.addAction(p.clear_mask_action)
 
@@ -77,7 +78,7 @@ class MainWindow(QMainWindow):
         run = bar.addMenu("&Restore")
         run.addAction(p.suggest_mask_action)
         run.addSeparator()
-        run.addActions([p.run_action, p.run_more_action, p.stop_action])
+        run.addActions([p.run_action, p.quick_look_action, p.run_more_action, p.stop_action])
         run.addSeparator()
         run.addAction(p.accept_action)
 
@@ -342,6 +343,7 @@ Brush size: [ and ] · Clear mask: Ctrl+Delete · Show/hide mask: M · Suggest s
 Undo: Ctrl+Z · Redo: Ctrl+Shift+Z
 Zoom: wheel, Ctrl++ / Ctrl+- · Fit: Ctrl+0 · 100 %: Ctrl+1 · Pan: middle drag or Space+drag
 Run: Ctrl+R · Run more: Ctrl+Shift+R · Stop: Esc · Accept result: Ctrl+Return
+Quick look (restore only the region in view): Q or Ctrl+Shift+Return · Region tool: R · Clear region and quick look: Esc
 Compare: hold C (before) · Split view: S
 Open: Ctrl+O · Save: Ctrl+S · Save as: Ctrl+Shift+S · Load mask: Ctrl+M"""
 
