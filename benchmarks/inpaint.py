@@ -362,7 +362,7 @@ def restoration_section(path: Path) -> list[str]:
         body = body[1:]
     return ["## Restoration tasks: denoising, super-resolution, JPEG, flash/no-flash, suggested masks", "",
             f"Included from [{path.name}]({path.name}), written by `benchmarks/restoration.py`.", "",
-            *[("#" + line) if line.startswith("## ") else line for line in body], ""]
+            *[("#" + line) if line.startswith("#") and line.lstrip("#").startswith(" ") else line for line in body], ""]
 
 
 def measure(cases, presets: list[str], *, quick: bool = False, baselines: bool = True) -> list[dict]:

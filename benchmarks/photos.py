@@ -20,7 +20,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import re
 import signal
 import subprocess
@@ -28,33 +27,24 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from benchmarks.crops import SOURCES, open_photo, wallpaper
+from benchmarks.records import environment as common_environment
+from benchmarks.records import load_json, merge, save_json, table
 
 ROOT = Path(__file__).resolve().parents[1]
-WALLPAPERS = Path("/usr/share/backgrounds")
 DIP = ("fast", "balanced")
 PEERS = ("biharmonic", "telea", "ns", "fsr_fast", "fsr_best", "gmic_patch", "gmic_multiscale")
 METHODS = (*DIP, *PEERS)
 GMIC = {  # G'MIC-Qt "Inpaint [Patch-Based]" defaults, and the multi-scale patch matcher; image 0, mask 1 (255 = hole)
     "gmic_patch": "channels[1] 0 ge[1] 128 inpaint[0] [1],7,112,0.1,1,8,0,0.05,10,1 keep[0] cut 0,255",
     "gmic_multiscale": "channels[1] 0 ge[1] 128 srand 0 inpaint_matchpatch[0] [1],0,9,10,5,1 keep[0] cut 0,255",
-}
-SOURCES = {  # source -> (credit, licence)
-    "astronaut": ("Eileen Collins, NASA; scikit-image `data.astronaut()`", "public domain"),
-    "coffee": ("Rachel Michetti (Pikolo Espresso Bar); scikit-image `data.coffee()`", "CC0"),
-    "brick": ("CC0Textures Bricks25; scikit-image `data.brick()`, grayscale", "CC0"),
-    "friends_by_Aitzol_Berasategi.jpg": ("Aitzol Berasategi, 2018", "CC-BY-4.0"),
-    "life_by_Aitzol_Berasategi.jpg": ("Aitzol Berasategi, 2018", "CC-BY-4.0"),
-    "Picture_0B_by_freespace.jpg": ('Trevor "Freespace", 2018', "CC-BY-4.0"),
-    "aitzgorri_by_Aitzol_Berasategi.jpg": ("Aitzol Berasategi, 2018", "CC-BY-4.0"),
-    "Wine_by_Jakkub_Mede.jpg": ("Jakub Mede, 2018", "CC-BY-4.0"),
-    "picosdeeuropa_by_Aitzol_Berasategi.jpg": ("Aitzol Berasategi, 2018", "CC-BY-4.0"),
 }
 WORDS = "deep image prior the quick brown fox jumps over lazy dog SAMPLE copyright 2024 photo summer Hello #42".split()
 
@@ -159,11 +149,11 @@ class Case(NamedTuple):
 
 
 CASES: dict[str, Case] = {
-    "astronaut_text": Case("tuning", "astronaut", (512, 512), partial(text, size=26), 11),
+    "astronaut_text": Case("tuning", "sk:astronaut", (512, 512), partial(text, size=26), 11),
     "friends_strokes": Case("tuning", "friends_by_Aitzol_Berasategi.jpg", (1024, 1536), strokes, 12),
-    "brick_object": Case("tuning", "brick", (512, 512), blobs, 13),
+    "brick_object": Case("tuning", "sk:brick", (512, 512), blobs, 13),
     "life_scratches": Case("tuning", "life_by_Aitzol_Berasategi.jpg", (2000, 1332), scratches, 14),
-    "coffee_scribble": Case("tuning", "coffee", (600, 400), scribbles, 15),
+    "coffee_scribble": Case("tuning", "sk:coffee", (600, 400), scribbles, 15),
     "fig_object": Case("validation", "Picture_0B_by_freespace.jpg", (2000, 1353),  # fig, plate, plate's tip, concrete
                        partial(blobs, across=(80, 160), centres=((1180, 720), (1420, 380), (480, 680), (330, 1060))),
                        21),
@@ -173,23 +163,14 @@ CASES: dict[str, Case] = {
 }
 
 
-def _wallpaper(source: str) -> Path:
-    if not (path := WALLPAPERS / source).exists():
-        raise SystemExit(f"{path} is missing: apt-get install lomiri-wallpapers-16.04")
-    return path
-
-
 def load_case(name: str) -> tuple[np.ndarray, np.ndarray, str]:
     """The case's photo (uint8, H×W×3, or H×W for gray), its hole mask (bool H×W, True = hole) and its split."""
     case = CASES[name]
-    if case.source in ("astronaut", "coffee", "brick"):
-        from skimage import data
-
-        image = getattr(data, case.source)()
+    image = open_photo(case.source)
+    if case.source.startswith("sk:"):
         assert image.shape[1::-1] == case.size, (name, image.shape)
     else:
-        with Image.open(_wallpaper(case.source)) as im:
-            image = np.asarray(ImageOps.exif_transpose(im).convert("RGB").resize(case.size, Image.LANCZOS))
+        image = np.asarray(Image.fromarray(image).resize(case.size, Image.LANCZOS))
     return image, case.mask(np.random.default_rng(case.seed), *image.shape[:2]), case.split
 
 
@@ -317,25 +298,13 @@ def _stub(method: str, name: str) -> dict:
 # ---- report --------------------------------------------------------------------------------------------------
 def environment() -> dict:
     import cv2
-    import skimage
-    import torch
 
     try:
         found = re.search(r"Version ([0-9.]+)", subprocess.run(["gmic", "-version"], capture_output=True,
                                                                text=True, timeout=60).stdout)
     except (OSError, subprocess.TimeoutExpired):
         found = None
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    cpu = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "?")
-    return {"date": date.today().isoformat(), "python": platform.python_version(), "torch": torch.__version__,
-            "cuda": torch.cuda.is_available(), "numpy": np.__version__, "cv2": cv2.__version__,
-            "skimage": skimage.__version__, "pillow": Image.__version__, "gmic": found[1] if found else "?", "cpu": cpu,
-            "cpu_count": os.cpu_count()}
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows),
-            ""]
+    return common_environment(cv2=cv2.__version__, gmic=found[1] if found else "?")
 
 
 def _cell(r: dict | None, key: str, fmt: str) -> str:
@@ -367,18 +336,18 @@ def _split_section(split: str, by: dict, records: list[dict]) -> list[str]:
     means = [[by[c, m]["psnr"] for c in cases if _ok(by.get((c, m)))] for m in methods]  # " (k/n)": k cases ran
     rows.append(["**mean**", *(f"{np.mean(v):.2f}" + (f" ({len(v)}/{len(cases)})" if len(v) < len(cases) else "")
                                if v else "–" for v in means), *[""] * (1 + len(dips))])
-    out += _table(["case", *methods, "best peer", *(f"{d} − best peer" for d in dips)], rows)
+    out += table(["case", *methods, "best peer", *(f"{d} − best peer" for d in dips)], rows)
     out += ["### Detail ratio (hole gradient, result / truth; 1 = as detailed as the truth)", ""]
-    out += _table(["case", *methods], [[c, *(_cell(by.get((c, m)), "detail", ".2f") for m in methods)] for c in cases])
+    out += table(["case", *methods], [[c, *(_cell(by.get((c, m)), "detail", ".2f") for m in methods)] for c in cases])
     out += ["### Seconds (and the largest peak RSS, MB)", ""]
     rows = [[c, *(_cell(by.get((c, m)), "seconds", ".1f") for m in methods)] for c in cases]
     rss = [max((by[c, m]["peak_rss_mb"] for c in cases if _ok(by.get((c, m)))), default=None) for m in methods]
     rows.append(["**peak RSS MB**", *("–" if v is None else f"{v:.0f}" for v in rss)])
-    out += _table(["case", *methods], rows)
+    out += table(["case", *methods], rows)
     if dips:
         out += ["### DIP: seconds per 256×256 of hole area (steps done / planned)", ""]
         per = "{:.1f} ({}/{})".format
-        out += _table(["case", *dips], [[c, *(per(r["seconds"] * 65536 / r["hole_pixels"], r["steps"], r["total"])
+        out += table(["case", *dips], [[c, *(per(r["seconds"] * 65536 / r["hole_pixels"], r["steps"], r["total"])
                                               if _ok(r := by.get((c, d))) else _cell(r, "seconds", ".1f")
                                               for d in dips)] for c in cases])
     return out
@@ -405,9 +374,10 @@ def report(data: dict) -> str:
         credit, licence = SOURCES[case.source]
         r = holes.get(name)
         frac = f"{r['hole_pixels'] / math.prod(map(int, r['size'].split('x'))):.1%}" if r else "–"
-        rows.append([name, case.split, f"`{case.source}`", f"{case.size[0]}×{case.size[1]}", credit, licence,
-                     (case.mask.func if isinstance(case.mask, partial) else case.mask).__name__, frac])
-    out += _table(["case", "split", "photo", "size", "credit", "licence", "mask", "hole"], rows)
+        rows.append([name, case.split, f"`{case.source.removeprefix('sk:')}`", f"{case.size[0]}×{case.size[1]}",
+                     credit, licence, (case.mask.func if isinstance(case.mask, partial) else case.mask).__name__,
+                     frac])
+    out += table(["case", "split", "photo", "size", "credit", "licence", "mask", "hole"], rows)
     out += [
         "## Methods", "",
         "- `fast`, `balanced`: `dip_plugin.engine.inpaint(image_u8, mask, preset=..., seed=0, device=\"auto\")`.",
@@ -457,17 +427,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     md = ROOT / args.out  # an absolute --out stays as it is
     path = md.with_suffix(".json")
-    data = json.loads(path.read_text()) if path.exists() else {"records": []}
+    data = load_json(path)
     if not args.report_only:
-        for source in {CASES[c].source for c in cases} - {"astronaut", "coffee", "brick"}:
-            _wallpaper(source)  # or exit, saying which package to install
+        for source in {CASES[c].source for c in cases if not CASES[c].source.startswith("sk:")}:
+            wallpaper(source)  # or exit, saying which package to install
         data["environment"] = environment()
-        path.parent.mkdir(parents=True, exist_ok=True)
         for name in cases:
             for method in methods:
                 r = _spawn(method, name, args)
-                data["records"] = [x for x in data["records"] if (x["case"], x["method"]) != (name, method)] + [r]
-                path.write_text(json.dumps(data, indent=1))
+                data["records"] = merge(data["records"], [r], key=lambda x: (x["case"], x["method"]))
+                save_json(path, data)
                 shown = r["status"] if r["status"] != "ok" else f"{r['psnr']:.2f} dB, detail {r['detail']:.2f}"
                 print(f"{name:16s} {method:16s} {shown}, {r['seconds'] or 0:.1f} s", flush=True)
     md.write_text(report(data))
