@@ -22,11 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from torch import nn
 
+from .batched import BatchedFit
+from .dct import classical_estimate, fill_held_out
 from .fit import Fit, Problem
 from .holdout import random_pixels
 from .presets import Settings, check_iterations
@@ -44,11 +47,25 @@ class TaskPreset:
     discrepancy : also run until the residual reaches the estimated noise variance (denoising).
     tile : most pixels on a side of a tile's fit (at the output's resolution).
     overlap : pixels shared by neighbouring tiles (at the output's resolution).
+    classical : start from a classical denoiser (:func:`~dip_plugin.engine.dct.classical_estimate`, at
+        the estimated noise level).  With no steps to take (``settings.iterations`` 0) the estimate
+        is the result.  Otherwise the net sees it as extra input, and each tile's result mixes the
+        net's output with it in the proportion that predicts the held-out pixels best, at most
+        :data:`MAX_NET_SHARE` (the estimate is made without those pixels, so the comparison is
+        fair).  Only for tasks that fit the observation at its own size.
+    batch : tiles of equal size fitted at once, each with its own net
+        (:class:`~dip_plugin.engine.batched.BatchedFit`); 0 = 8 on CUDA, 1 elsewhere.
+    guide_start : the net also sees the starting picture (``RestoreJob.start``) as input, so its fit
+        starts from a good estimate instead of from noise (super-resolution: the back-projected
+        upscale).
     """
 
     settings: Settings
     holdout_fraction: float = 0.0
     discrepancy: bool = False
+    classical: bool = False
+    guide_start: bool = False
+    batch: int = 0
     tile: int = 256
     overlap: int = 32
 
@@ -168,10 +185,12 @@ class _Tile:
     pad: tuple[int, int, int, int]  # top, bottom, left, right at observation resolution
     problem: Problem
     blend: np.ndarray  # (H_t, W_t, 1) weights at output resolution
+    # The classical estimate made without the held-out pixels (judged on them) and with them (kept).
+    classical: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 def _prepare_tile(job: RestoreJob, box: tuple[int, int, int, int], task: TaskPreset, multiple: int,
-                  seed: int) -> _Tile:
+                  seed: int, sigma: float = 0.0) -> _Tile:
     y0, y1, x0, x1 = box
     h, w = job.observed.shape[:2]
     s = job.scale
@@ -194,10 +213,22 @@ def _prepare_tile(job: RestoreJob, box: tuple[int, int, int, int], task: TaskPre
     target = torch.from_numpy(np.ascontiguousarray(obs.transpose(2, 0, 1)))[None]
     out_size = (target.shape[-2] * s, target.shape[-1] * s)
     guide = None
-    if job.guide is not None:
-        g = job.guide[y0 * s : y1 * s, x0 * s : x1 * s]
+    extra = job.guide
+    if task.guide_start:
+        extra = job.start if extra is None else np.concatenate([extra, job.start], axis=2)
+    if extra is not None:
+        g = extra[y0 * s : y1 * s, x0 * s : x1 * s]
         g = np.pad(g, ((pt * s, pb * s), (pl * s, pr * s), (0, 0)), mode="symmetric")
         guide = torch.from_numpy(np.ascontiguousarray(g.transpose(2, 0, 1)))[None]
+    classical = None
+    if task.classical and s == 1 and sigma > 0:
+        # Mirrored copies of held-out pixels in the padding are held out of the estimate too.
+        seen = classical_estimate(obs, sigma)
+        blind = seen
+        if holdout.any() and task.settings.iterations > 0:
+            blind = classical_estimate(fill_held_out(obs, np.pad(holdout, widths, mode="symmetric")), sigma)
+        classical = tuple(torch.from_numpy(np.ascontiguousarray(e.transpose(2, 0, 1)))[None] for e in (blind, seen))
+        guide = classical[0] if guide is None else torch.cat([guide, classical[0]], dim=1)
     problem = Problem(
         target=target,
         weight=torch.from_numpy(weight)[None, None],
@@ -208,7 +239,7 @@ def _prepare_tile(job: RestoreJob, box: tuple[int, int, int, int], task: TaskPre
     )
     ov = max(2, task.overlap // s) * s
     blend = np.outer(_ramp((y1 - y0) * s, y0 == 0, y1 == h, ov), _ramp((x1 - x0) * s, x0 == 0, x1 == w, ov))
-    return _Tile(y0, y1, x0, x1, (pt, pb, pl, pr), problem, blend[..., None])
+    return _Tile(y0, y1, x0, x1, (pt, pb, pl, pr), problem, blend[..., None], classical)
 
 
 class _Canvas:
@@ -257,25 +288,94 @@ def run_tiled(job: RestoreJob, task: TaskPreset, *, seed: int, device: torch.dev
     h, w = job.observed.shape[:2]
     sc = job.scale
     boxes = plan_tiles(h, w, max(8, task.tile // sc), max(2, task.overlap // sc))
-    tiles = [_prepare_tile(job, box, task, s.net.multiple, seed + i) for i, box in enumerate(boxes)]
-    noise_var = estimate_noise_var(job.observed, job.usable) if task.discrepancy else None
+    noise_var = estimate_noise_var(job.observed, job.usable) if task.discrepancy or task.classical else None
+    sigma = math.sqrt(noise_var) if noise_var else 0.0
+    if not task.discrepancy:
+        noise_var = None
     canvas = _Canvas(job.start.astype(np.float32), job.scale)
-    reporter = Reporter(on_progress, should_stop, total=s.iterations * len(tiles), every=s.report_every,
+    # With no steps to take (the classical estimate alone), each tile counts as one step.
+    per_tile = s.iterations or 1
+    reporter = Reporter(on_progress, should_stop, total=per_tile * len(boxes), every=s.report_every,
                         min_interval=s.report_interval)
     reporter.report(0, float("nan"), lambda: to_image(canvas.result()), force=True)
     fit_settings = replace(s, early_stop=False)
     base = 0
-    for i, tile in enumerate(tiles):
-        if s.iterations == 0 or reporter.stop_requested():
+    for group in _groups(boxes, _batch_size(task, device)):
+        if reporter.stop_requested():
             break
-        run = Fit(tile.problem, fit_settings, seed=seed + i, device=device)
-        chosen = _fit_tile(run, tile, s, noise_var, reporter, canvas, to_image, base)
-        if chosen is not None:
-            canvas.add(tile, chosen)
-        base += s.iterations
+        # Tiles are prepared a group at a time: the classical estimate of each costs about a second.
+        tiles = [_prepare_tile(job, boxes[i], task, s.net.multiple, seed + i, sigma) for i in group]
+        if s.iterations == 0:
+            for tile in tiles:
+                if tile.classical is not None:
+                    canvas.add(tile, tile.classical[1])
+            base += len(tiles)
+            reporter.report(base, float("nan"), lambda: to_image(canvas.result()), force=base == len(boxes))
+            continue
+        if len(tiles) > 1:
+            _fit_batch(tiles, [seed + i for i in group], s, device, reporter, canvas, to_image, base)
+        else:
+            run = Fit(tiles[0].problem, fit_settings, seed=seed + group[0], device=device)
+            chosen = _fit_tile(run, tiles[0], s, noise_var, reporter, canvas, to_image, base)
+            if chosen is not None:
+                canvas.add(tiles[0], chosen)
+        base += s.iterations * len(tiles)
         if reporter.stop_requested():
             break
     return canvas.result()
+
+
+def _batch_size(task: TaskPreset, device: torch.device) -> int:
+    """Tiles fitted at once: the preset's ``batch``, or by default 8 on CUDA and 1 elsewhere."""
+    if task.batch:
+        return task.batch
+    return 8 if device.type == "cuda" else 1
+
+
+def _groups(boxes: list[tuple[int, int, int, int]], batch: int) -> list[list[int]]:
+    """Indices of ``boxes`` in runs of at most ``batch`` consecutive boxes of equal size.
+
+    Example
+    -------
+    >>> _groups([(0, 8, 0, 8), (0, 8, 6, 14), (0, 8, 12, 19), (6, 14, 0, 8)], 2)
+    [[0, 1], [2], [3]]
+    """
+    groups: list[list[int]] = []
+    for i, (y0, y1, x0, x1) in enumerate(boxes):
+        last = groups[-1] if groups else None
+        if last is not None and len(last) < batch:
+            a = boxes[last[0]]
+            if (a[1] - a[0], a[3] - a[2]) == (y1 - y0, x1 - x0):
+                last.append(i)
+                continue
+        groups.append([i])
+    return groups
+
+
+def _fit_batch(tiles: list[_Tile], seeds: list[int], s: Settings, device: torch.device, reporter: Reporter,
+               canvas: _Canvas, to_image: Callable[[np.ndarray], np.ndarray], base: int) -> None:
+    """Fit equal-sized ``tiles`` at once (:class:`~dip_plugin.engine.batched.BatchedFit`) and add them to
+    ``canvas``.  Each keeps its held-out best (the noise-level rule of ``discrepancy`` is not applied)."""
+    fits = BatchedFit([t.problem for t in tiles], s, seeds=seeds, device=device)
+    stopped = False
+    step = 0
+    for step in fits.steps():
+        stopped = reporter.stop_requested()
+
+        def preview(step=step) -> np.ndarray:
+            return to_image(canvas.result((tiles[0], fits.output[:1])))
+
+        reporter.report(base + step * len(tiles), float("nan"), preview, force=stopped)
+        if stopped:
+            break
+    if stopped and step < min(s.min_iterations, s.iterations):
+        return  # stopped before the fits got anywhere: these tiles keep the starting picture
+    for i, tile in enumerate(tiles):
+        chosen = fits.result(i)
+        if tile.classical is not None and tile.problem.holdout is not None:
+            held = SimpleNamespace(holdout=fits.holdout[i : i + 1], target=fits.target[i : i + 1])
+            chosen = _mix_classical(chosen, tile.classical, held)
+        canvas.add(tile, chosen)
 
 
 def _fit_tile(run: Fit, tile: _Tile, s: Settings, noise_var: float | None, reporter: Reporter, canvas: _Canvas,
@@ -313,6 +413,28 @@ def _fit_tile(run: Fit, tile: _Tile, s: Settings, noise_var: float | None, repor
         return None  # stopped before the fit got anywhere: keep the starting picture here
     if problem.holdout is None:
         return state.output
+    chosen = state.best
     if disc_output is not None and disc_step is not None and disc_step > state.best_step:
-        return disc_output
-    return state.best
+        chosen = disc_output
+    return chosen if tile.classical is None else _mix_classical(chosen, tile.classical, run)
+
+
+def _mix_classical(output: torch.Tensor, classical: tuple[torch.Tensor, torch.Tensor], run: Fit | SimpleNamespace
+                   ) -> torch.Tensor:
+    """``a · output + (1 − a) · classical``, with the ``a`` in [0, 1] that fits the held-out pixels best.
+
+    Neither the net's output nor the blind classical estimate has seen those pixels' noise, so the
+    least-squares weight on them is an unbiased choice; the kept estimate has seen every pixel.
+    """
+    blind, seen = (c.to(output.device) for c in classical)
+    held = run.holdout.float()
+    d = (output - blind) * held
+    a = float((d * (run.target - blind)).sum() / (d * d).sum().clamp_min(1e-12))
+    a = min(MAX_NET_SHARE, max(0.0, a))
+    return a * output + (1 - a) * seen
+
+
+# The most weight the net's output gets against the classical estimate.  The held-out pixels judge
+# both as interpolators of pixels they have not seen, which favours the net: on a photo of sky the
+# held-out weight was 0.995 where 0.5 did best over the whole tile (docs/restoration.md).
+MAX_NET_SHARE = 0.5

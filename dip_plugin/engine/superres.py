@@ -22,7 +22,7 @@ from .pixels import check_image_and_mask, to_pixels
 from .presets import Settings, check_seed
 from .progress import ProgressCallback, StopCallback
 
-__all__ = ["SR_PRESETS", "LanczosDownsampler", "lanczos_kernel", "super_resolve"]
+__all__ = ["SR_PRESETS", "LanczosDownsampler", "back_project", "lanczos_kernel", "super_resolve"]
 
 
 def lanczos_kernel(factor: int, support: int = 2) -> np.ndarray:
@@ -91,10 +91,38 @@ def _net(depth: int, width: tuple[int, ...]) -> NetSpec:
     return NetSpec(input_depth=depth, down=width, up=width, skip=(4,) * len(width))
 
 
+def back_project(low: torch.Tensor, down: LanczosDownsampler, steps: int = 10) -> torch.Tensor:
+    """Iterative back-projection (Irani & Peleg, 1991): the bicubic upscale of ``low`` (1, C, h, w),
+    corrected ``steps`` times by the bicubic upscale of what ``down`` of it misses; clipped to [0, 1].
+
+    On the 256×256 photo crops of ``benchmarks/restoration.py`` (×4), 0.04 to 0.6 dB above bicubic
+    in Y-PSNR after 5 steps, and no better after 40.
+
+    Example
+    -------
+    >>> low = torch.rand(1, 3, 8, 8)
+    >>> d = LanczosDownsampler(2)
+    >>> up = back_project(low, d)
+    >>> plain = F.interpolate(low, scale_factor=2, mode="bicubic", align_corners=False)
+    >>> bool((d(up) - low).abs().mean() < (d(plain) - low).abs().mean())
+    True
+    """
+    s = down.factor
+    with torch.no_grad():
+        up = F.interpolate(low, scale_factor=s, mode="bicubic", align_corners=False)
+        for _ in range(steps):
+            up = up + F.interpolate(low - down(up), scale_factor=s, mode="bicubic", align_corners=False)
+    return up.clamp(0, 1)
+
+
 # No held-out pixels: every low-resolution pixel is needed, and a fixed number of steps with an
-# averaged output does not over-fit measurably (``docs/benchmarks-restoration.md``).
+# averaged output does not over-fit measurably (``docs/benchmarks-restoration.md``).  ``fast`` fits
+# a net that also sees the back-projected upscale: after 150 steps, 0.0 to 0.3 dB above
+# back-projection alone on the photo crops (and SSIM above bicubic's where back-projection fell
+# below it), where a net from noise alone was still 2.7 to 4 dB below bicubic after 200 steps.
 SR_PRESETS: dict[str, TaskPreset] = {
-    "fast": TaskPreset(Settings(net=_net(8, (16, 32, 64, 64, 64)), iterations=1000, lr=0.01, early_stop=False)),
+    "fast": TaskPreset(Settings(net=_net(8, (16, 32, 64, 64, 64)), iterations=150, lr=0.01, early_stop=False),
+                       guide_start=True),
     "balanced": TaskPreset(
         Settings(net=_net(16, (32, 64, 64, 128, 128)), iterations=2000, lr=0.01, early_stop=False)
     ),
@@ -164,7 +192,7 @@ def super_resolve(
     pixels = to_pixels(image)
     usable = pixels.visible()
     color = torch.from_numpy(pixels.color).permute(2, 0, 1)[None]
-    start = F.interpolate(color, scale_factor=scale, mode="bicubic", align_corners=False).clamp(0, 1)
+    start = back_project(color, LanczosDownsampler(scale))
     alpha = None
     if pixels.alpha is not None:
         alpha = _upscale_alpha(pixels.alpha, scale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -140,6 +142,41 @@ def test_errors():
 def test_presets():
     assert set(DENOISE_PRESETS) == {"fast", "balanced", "quality", "paper"}
     for name in ("fast", "balanced", "quality"):
-        p = DENOISE_PRESETS[name]
-        assert p.holdout_fraction > 0 and p.discrepancy and p.settings.early_stop
+        assert DENOISE_PRESETS[name].holdout_fraction > 0
+    assert DENOISE_PRESETS["fast"].classical and DENOISE_PRESETS["fast"].settings.iterations == 0
+    assert DENOISE_PRESETS["balanced"].classical and DENOISE_PRESETS["balanced"].settings.iterations > 0
+    assert DENOISE_PRESETS["quality"].discrepancy and DENOISE_PRESETS["quality"].settings.early_stop
     assert not DENOISE_PRESETS["paper"].settings.early_stop
+
+
+def test_fast_is_the_classical_estimate_and_beats_the_noise_by_far():
+    clean, noisy = noisy_scene(64)
+    steps = []
+    out = denoise(noisy, preset="fast", device="cpu", on_progress=lambda p: steps.append((p.step, p.total)))
+    assert psnr(out, clean) > psnr(noisy, clean) + 6.0
+    assert steps[0] == (0, 1) and steps[-1] == (1, 1)  # one tile, no fit
+
+
+def test_fast_stops_between_tiles():
+    _, noisy = noisy_scene(96)
+    task = replace(DENOISE_PRESETS["fast"], tile=32, overlap=8)
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    out = denoise(noisy, preset=task, device="cpu", should_stop=stop)
+    # Tiles not reached keep the input: the bottom right corner is untouched.
+    np.testing.assert_array_equal(out[-20:, -20:], noisy[-20:, -20:])
+    assert not np.array_equal(out[:20, :20], noisy[:20, :20])
+
+
+def test_a_guided_fit_is_mixed_with_the_classical_estimate():
+    clean, noisy = noisy_scene(64)
+    classical = denoise(noisy, preset="fast", device="cpu")
+    fitted = denoise(noisy, preset="balanced", iterations=30, device="cpu")
+    assert psnr(fitted, clean) > psnr(noisy, clean) + 6.0
+    # The net's output takes part (the held-out pixels gave it some weight), but at most half.
+    diff = np.abs(fitted - classical).mean()
+    assert 0 < diff < 0.5 * np.abs(noisy - classical).mean()
