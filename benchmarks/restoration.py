@@ -340,6 +340,8 @@ def run_fixed_steps(kind: str, task: str, preset: str, size: int, steps: int, de
     p = table_[preset]
     fixed = replace(p, settings=replace(p.settings, iterations=steps, early_stop=False, min_iterations=steps),
                     holdout_fraction=0.0, discrepancy=False)
+    if p.settings.iterations == 0:  # no fit (denoise fast: the classical estimate): timed as it runs
+        steps, fixed = 0, p
     rng = np.random.default_rng(0)
     side = size // 4 if task == "sr" else size
     warm = min(side, p.tile // (4 if task == "sr" else 1))
@@ -348,10 +350,11 @@ def run_fixed_steps(kind: str, task: str, preset: str, size: int, steps: int, de
     counter = Steps()
     _, seconds = _timed(fn, rng.random((side, side, 3)).astype(np.float32), preset=fixed, device=device,
                         on_progress=counter)
-    tiles = max(1, counter.total // steps)
+    # With no steps to take, the engine counts each tile as one step.
+    tiles = max(1, counter.total // max(1, steps))
     info = _run_info(counter, seconds, None)
     return {"kind": kind, "task": task, "preset": preset, "size": size, "device": device, "steps_per_tile": steps,
-            "tiles": tiles, "seconds": seconds, "per_tile_step": seconds / (tiles * steps),
+            "tiles": tiles, "seconds": seconds, "per_tile_step": seconds / (tiles * max(1, steps)),
             "cap": p.settings.iterations, "early_stop": p.settings.early_stop, "threads": info["threads"],
             "load": info["load"]}
 
@@ -565,10 +568,13 @@ def scale_section(rs: Records) -> list[str]:
     rows = []
     for r in runs:
         inp = f"{r['size'] // 4}² → " if r["task"] == "sr" else ""
-        rows.append([r["task"], r["preset"], f"{inp}{r['size']}²", str(r["tiles"]), str(r["steps_per_tile"]),
+        k = max(1, r["steps_per_tile"])
+        fit = r["steps_per_tile"] > 0
+        rows.append([r["task"], r["preset"], f"{inp}{r['size']}²", str(r["tiles"]),
+                     str(r["steps_per_tile"]) if fit else "none (classical)",
                      _seconds(r["seconds"]), f"{r['per_tile_step']:.3f}",
-                     f"{r['seconds'] / (r['size'] ** 2 / 65536) / (r['steps_per_tile']):.3f}",
-                     f"{r['per_tile_step'] * r['tiles'] * r['cap'] / 60:.1f} min"])
+                     f"{r['seconds'] / (r['size'] ** 2 / 65536) / k:.3f}",
+                     f"{r['per_tile_step'] * r['tiles'] * r['cap'] / 60:.1f} min" if fit else _seconds(r["seconds"])])
     steps = sorted({r["steps_per_tile"] for r in runs})
     stops = sorted({r["task"] for r in runs if r.get("early_stop")})
     stop_note = (f"; {' and '.join(stops)} stop{'s' if len(stops) == 1 else ''} early, usually well before it"
@@ -581,7 +587,8 @@ def scale_section(rs: Records) -> list[str]:
         "(super-resolution tiles its input: 64 px, overlap 8; see `plan_tiles` in `dip_plugin/engine/_restore.py`), "
         "each fitted by a fresh net, so time grows with the number of tiles; the seconds include each tile's "
         "set-up and the progress previews.  The last column is the time the preset's step cap would take"
-        f"{stop_note}.", "",
+        f"{stop_note}.  A preset that fits nothing (denoise `fast`: the classical estimate) is timed as it runs; "
+        "its per-step columns are then per tile and per 256².", "",
         *table(["task", "preset", "size", "tiles", "steps per tile", "seconds", "s per tile-step",
                 "s per step per 256²", "at the step cap"], rows),
     ]
