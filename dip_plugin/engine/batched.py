@@ -21,7 +21,7 @@ from dataclasses import replace
 import torch
 from torch.func import functional_call, replace_all_batch_norm_modules_, stack_module_state
 
-from .fit import Problem, make_input
+from .fit import Problem, make_input, running_average
 from .nets import build_net
 from .presets import Settings
 
@@ -101,13 +101,7 @@ class BatchedFit:
         per_tile = (((self.problems[0].apply(out) - self.target) ** 2) * self.weight).sum((1, 2, 3)) / self.norm
         per_tile.sum().backward()  # the tiles share no parameters: each gets its own gradient
         self.opt.step()
-        with torch.no_grad():
-            out = out.detach()
-            if s.ema > 0 and self.output is not None:
-                decay = min(s.ema, (1.0 + self.step) / (10.0 + self.step))
-                self.output.mul_(decay).add_(out, alpha=1 - decay)
-            else:
-                self.output = out.clone()
+        self.output = running_average(self.output, out, self.step, s.ema)
 
     def _check(self) -> bool:
         """Update every tile's held-out best; whether any improved."""
